@@ -1,0 +1,90 @@
+/**
+ * The job queue port: at-least-once background work (emails, webhooks).
+ *
+ * Jobs are identified by the caller: enqueueing an id that the queue already holds (waiting,
+ * active, delayed, completed or dead) does nothing, so a reactor that replays events cannot send
+ * twice. A job whose worker dies mid-run is delivered again after its lease expires.
+ */
+
+export interface BackoffPolicy {
+  /** Delay before the first retry. */
+  initialDelayMs: number;
+  /** Cap for the exponentially growing delay. */
+  maxDelayMs: number;
+  /** Fraction 0..1 of random jitter applied to each delay. */
+  jitter?: number;
+}
+
+export interface JobSpec<Payload = unknown> {
+  id: string;
+  queue: string;
+  payload: Payload;
+  /**
+   * Jobs sharing a lane run one at a time in enqueue order: a later job waits until every earlier
+   * one of its lane has completed or is dead. (Webhooks: one lane per endpoint and user.)
+   */
+  lane?: string;
+  /** Total tries, including the first. Default 5. */
+  maxAttempts?: number;
+  /** Give up (dead) once this long has passed since enqueue, whatever the attempt count. */
+  maxAgeMs?: number;
+  backoff?: BackoffPolicy;
+  /** Do not run before this long after enqueue. */
+  delayMs?: number;
+}
+
+export interface JobContext {
+  id: string;
+  queue: string;
+  lane?: string;
+  /** 1 for the first try. */
+  attempt: number;
+  enqueuedAt: number;
+}
+
+/** Thrown by a handler when retrying cannot help (e.g. HTTP 400 from a webhook): the job is dead. */
+export class PermanentJobError extends Error {
+  override readonly name = 'PermanentJobError';
+}
+
+export type JobHandler<Payload = unknown> = (payload: Payload, context: JobContext) => Promise<void>;
+
+export interface WorkerOptions {
+  concurrency?: number;
+  /** How long a claimed job may run before another worker may take it over. */
+  leaseMs?: number;
+  /** Called after each attempt with its outcome (the delivery log is built from this). */
+  onAttempt?(outcome: AttemptOutcome): void | Promise<void>;
+}
+
+export interface AttemptOutcome {
+  context: JobContext;
+  status: 'completed' | 'retrying' | 'dead';
+  error?: string;
+  durationMs: number;
+  /** When status is `retrying`: epoch ms of the next try. */
+  nextAttemptAt?: number;
+}
+
+export interface Worker {
+  close(): Promise<void>;
+}
+
+export interface QueueCounts {
+  waiting: number;
+  active: number;
+  delayed: number;
+  completed: number;
+  dead: number;
+}
+
+export interface JobQueue {
+  readonly kind: 'sqlite' | 'bullmq';
+  /** Enqueues jobs; ids already known to the queue are ignored. */
+  enqueue(jobs: JobSpec[]): Promise<void>;
+  work<Payload>(queue: string, handler: JobHandler<Payload>, options?: WorkerOptions): Worker;
+  counts(queue: string): Promise<QueueCounts>;
+  /** Puts a dead or completed job back to waiting (redelivery). Returns false if unknown. */
+  retry(queue: string, id: string): Promise<boolean>;
+  close(): Promise<void>;
+}
