@@ -1,1 +1,2 @@
 export * from './port.js';
+export { openSqliteEventStore, SqliteEventStore, type SqliteEventStoreOptions } from './sqlite.js';
