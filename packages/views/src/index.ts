@@ -1,1 +1,2 @@
 export * from './port.js';
+export { openSqliteViewDatabase, type SqliteViewDatabaseOptions } from './sqlite.js';
