@@ -1,2 +1,3 @@
 export * from './port.js';
 export { openSqliteEventStore, SqliteEventStore, type SqliteEventStoreOptions } from './sqlite.js';
+export { openKurrentDbEventStore, KurrentDbEventStore, type KurrentDbEventStoreOptions } from './kurrentdb.js';

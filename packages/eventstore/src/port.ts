@@ -111,7 +111,9 @@ export interface EventStore {
   subscribeToAll(options: SubscribeOptions): Subscription;
   /**
    * Deletes a stream so that neither `readStream` nor `readAll`/subscriptions return its events any
-   * more (hard delete of personal data). Appending with `no_stream` afterwards starts it anew.
+   * more (hard delete of personal data). Appending with `no_stream` afterwards starts it anew; the
+   * new events' revisions are adapter-specific (SQLite restarts at 0, KurrentDB keeps counting), so
+   * chain `nextExpectedRevision` rather than assuming 0. Deleting a missing stream is a no-op.
    */
   deleteStream(streamName: string): Promise<void>;
   /** Position of the last event in the log, or 0 when the log is empty. */
