@@ -47,7 +47,7 @@ describe('SQLite event store specifics', () => {
 
   it('keeps the revision check safe when several processes race on one file', async () => {
     const path = join(dir, 'race.sqlite');
-    openSqliteEventStore({ path }).close();
+    await openSqliteEventStore({ path }).close();
     const stream = `race-${randomUUID()}`;
     const workers = Array.from({ length: 4 }, () => child('race-worker.ts', [path, stream, '60']));
     await Promise.all(workers.map((w) => w.ready()));
