@@ -1,1 +1,3 @@
 export * from './port.js';
+export { openSqliteSearchIndex } from './sqlite.js';
+export type { SqliteSearchOptions } from './sqlite.js';
