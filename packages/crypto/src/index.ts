@@ -1,1 +1,3 @@
 export * from './passwords.js';
+export * from './secrets.js';
+export * from './envelope.js';
