@@ -6,3 +6,4 @@ export * from './user/events.js';
 export * from './user/decider.js';
 export * from './config/entities.js';
 export * from './public-events.js';
+export * from './patch.js';

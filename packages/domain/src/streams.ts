@@ -4,7 +4,8 @@
  */
 import { createHash } from 'node:crypto';
 
-export const entityCategories = ['user', 'tenant', 'application', 'apikey', 'webhook', 'key'] as const;
+/** `login-<userId>` holds login records apart from `user-<userId>`, so user commands never fold them. */
+export const entityCategories = ['user', 'login', 'tenant', 'application', 'apikey', 'webhook', 'key'] as const;
 export type EntityCategory = (typeof entityCategories)[number];
 
 export type UniqueField = 'email' | 'username';
@@ -22,6 +23,13 @@ export function entityStream(category: EntityCategory, id: string): string {
 }
 
 export const userStream = (userId: string): string => entityStream('user', userId);
+export const loginStream = (userId: string): string => entityStream('login', userId);
+
+/** The user an event of a user or login stream is about. */
+export function subjectUserId(streamName: string): string | undefined {
+  const parsed = parseStreamName(streamName);
+  return parsed?.kind === 'entity' && (parsed.category === 'user' || parsed.category === 'login') ? parsed.id : undefined;
+}
 
 /** Normalises a unique value the way FusionAuth compares it: case-insensitively. */
 export function normaliseUnique(value: string): string {

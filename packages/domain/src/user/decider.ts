@@ -1,12 +1,9 @@
 import { ValidationError } from '../errors.js';
 import { assertNever, type Decider } from '../decider.js';
-import type { LoginFailed, LoginSucceeded, RequestInfo, UserEvent } from './events.js';
+import type { RequestInfo, UserStreamEvent } from './events.js';
 import type { StoredPassword, UserRecord } from './types.js';
 
-export type UserCommand =
-  | { type: 'CreateUser'; user: UserRecord; password?: StoredPassword; applicationId?: string; info?: RequestInfo }
-  | { type: 'RecordLogin'; outcome: LoginSucceeded['data'] }
-  | { type: 'RecordFailedLogin'; outcome: LoginFailed['data'] };
+export type UserCommand = { type: 'CreateUser'; user: UserRecord; password?: StoredPassword; applicationId?: string; info?: RequestInfo };
 
 export interface UserState {
   status: 'absent' | 'active';
@@ -14,7 +11,7 @@ export interface UserState {
   password?: StoredPassword;
 }
 
-export const userDecider: Decider<UserCommand, UserEvent, UserState> = {
+export const userDecider: Decider<UserCommand, UserStreamEvent, UserState> = {
   initialState: () => ({ status: 'absent' }),
 
   decide(command, state) {
@@ -34,12 +31,8 @@ export const userDecider: Decider<UserCommand, UserEvent, UserState> = {
             },
           },
         ];
-      case 'RecordLogin':
-        return state.status === 'absent' ? [] : [{ type: 'LoginSucceeded', data: command.outcome }];
-      case 'RecordFailedLogin':
-        return state.status === 'absent' ? [] : [{ type: 'LoginFailed', data: command.outcome }];
       default:
-        return assertNever(command);
+        return assertNever(command.type);
     }
   },
 
@@ -47,16 +40,8 @@ export const userDecider: Decider<UserCommand, UserEvent, UserState> = {
     switch (event.type) {
       case 'UserCreated':
         return { status: 'active', user: event.data.user, ...(event.data.password && { password: event.data.password }) };
-      case 'LoginSucceeded': {
-        if (!state.user) return state;
-        const user = { ...state.user, lastLoginInstant: event.data.instant };
-        const password = event.data.rehashedPassword ?? state.password;
-        return { ...state, user, ...(password && { password }) };
-      }
-      case 'LoginFailed':
-        return state;
       default:
-        return assertNever(event);
+        return assertNever(event.type);
     }
   },
 };

@@ -33,7 +33,12 @@ export type LoginFailed = DomainEvent<
   { userId: string; tenantId: string; applicationId?: string; instant: number; reason: 'password' | 'inactive' | 'expired'; info?: RequestInfo }
 >;
 
-export type UserEvent = UserCreated | LoginSucceeded | LoginFailed;
+/** Events of the `user-<id>` stream, folded by the user decider. */
+export type UserStreamEvent = UserCreated;
+/** Events of the `login-<id>` stream: appended without reading, never folded by a decider. */
+export type LoginEvent = LoginSucceeded | LoginFailed;
+/** Everything that shapes the user view. */
+export type UserEvent = UserStreamEvent | LoginEvent;
 export type UserEventType = UserEvent['type'];
 
 export const userEventTypes: ReadonlySet<string> = new Set<UserEventType>(['UserCreated', 'LoginSucceeded', 'LoginFailed']);

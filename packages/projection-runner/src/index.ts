@@ -1,0 +1,4 @@
+export * from './handler.js';
+export * from './runner.js';
+export * from './view-handler.js';
+export * from './position-waiter.js';

@@ -1,0 +1,144 @@
+/**
+ * Runs one projection: catch-up from its checkpoint, then live, in batches. Events arrive from the
+ * store's subscription into a bounded buffer; a drain loop applies up to `batchSize` at a time, so a
+ * burst (an import) costs one write per batch instead of one per event.
+ */
+import type { EventStore, RecordedEvent, Subscription } from '@idstream/eventstore';
+import type { ProjectionHandler } from './handler.js';
+
+export interface RunnerOptions {
+  batchSize?: number;
+  /** Buffered events past which the subscription waits for the drain loop. */
+  maxBuffered?: number;
+  onError?(error: unknown, handler: string): void;
+  /** Delay before re-applying a batch that failed (the batch is never skipped). */
+  retryDelayMs?: number;
+}
+
+interface Waiter {
+  position: number;
+  resolve(): void;
+}
+
+export class ProjectionRunner {
+  private subscription?: Subscription;
+  private buffer: RecordedEvent[] = [];
+  private draining?: Promise<void>;
+  private spaceAvailable?: { promise: Promise<void>; resolve(): void };
+  private waiters: Waiter[] = [];
+  private stopped = false;
+  private appliedPosition = 0;
+
+  constructor(
+    private readonly store: EventStore,
+    readonly handler: ProjectionHandler,
+    private readonly options: RunnerOptions = {},
+  ) {}
+
+  /** Position of the last event applied (or passed over) by this projection. */
+  get position(): number {
+    return this.appliedPosition;
+  }
+
+  async start(): Promise<void> {
+    const checkpoint = await this.handler.getCheckpoint();
+    this.appliedPosition = checkpoint ?? 0;
+    this.subscription = this.store.subscribeToAll({
+      ...(checkpoint !== undefined && { after: checkpoint }),
+      onEvent: (event) => this.enqueue(event),
+      onError: (error) => this.options.onError?.(error, this.handler.name),
+    });
+  }
+
+  /** Resolves once every event up to `position` has been applied, or rejects after `timeoutMs`. */
+  waitFor(position: number, timeoutMs = 10_000): Promise<void> {
+    if (this.appliedPosition >= position) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const waiter: Waiter = {
+        position,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      };
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== waiter);
+        reject(new ProjectionTimeoutError(this.handler.name, position, this.appliedPosition));
+      }, timeoutMs);
+      this.waiters.push(waiter);
+    });
+  }
+
+  /** Resolves once the projection has caught up with the store's head at the time of the call. */
+  async catchUp(timeoutMs = 60_000): Promise<void> {
+    await this.waitFor(await this.store.headPosition(), timeoutMs);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.subscription?.close();
+    await this.draining;
+    this.spaceAvailable?.resolve();
+  }
+
+  private async enqueue(event: RecordedEvent): Promise<void> {
+    this.buffer.push(event);
+    this.kick();
+    if (this.buffer.length >= (this.options.maxBuffered ?? 5_000)) {
+      this.spaceAvailable ??= deferred();
+      await this.spaceAvailable.promise;
+    }
+  }
+
+  private kick(): void {
+    if (this.draining || this.stopped) return;
+    this.draining = this.drain().finally(() => {
+      this.draining = undefined;
+      // An event may have arrived between the loop's last check and this callback.
+      if (this.buffer.length > 0) this.kick();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    // Yield once so that events delivered in the same tick join the first batch.
+    await new Promise((resolve) => setImmediate(resolve));
+    const batchSize = this.options.batchSize ?? 1_000;
+    while (this.buffer.length > 0 && !this.stopped) {
+      const batch = this.buffer.slice(0, batchSize);
+      try {
+        await this.handler.applyBatch(batch);
+      } catch (error) {
+        this.options.onError?.(error, this.handler.name);
+        await new Promise((resolve) => setTimeout(resolve, this.options.retryDelayMs ?? 500));
+        continue;
+      }
+      this.buffer = this.buffer.slice(batch.length);
+      this.appliedPosition = batch[batch.length - 1]!.position;
+      this.releaseWaiters();
+      if (this.spaceAvailable && this.buffer.length < (this.options.maxBuffered ?? 5_000)) {
+        this.spaceAvailable.resolve();
+        this.spaceAvailable = undefined;
+      }
+    }
+  }
+
+  private releaseWaiters(): void {
+    if (this.waiters.length === 0) return;
+    const ready = this.waiters.filter((w) => w.position <= this.appliedPosition);
+    this.waiters = this.waiters.filter((w) => w.position > this.appliedPosition);
+    for (const waiter of ready) waiter.resolve();
+  }
+}
+
+export class ProjectionTimeoutError extends Error {
+  override readonly name = 'ProjectionTimeoutError';
+  constructor(readonly projection: string, readonly wanted: number, readonly reached: number) {
+    super(`Projection ${projection} did not reach position ${wanted} in time (at ${reached})`);
+  }
+}
+
+function deferred(): { promise: Promise<void>; resolve(): void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
+}

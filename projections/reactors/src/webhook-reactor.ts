@@ -1,0 +1,106 @@
+/**
+ * Turns events into webhook delivery jobs. One job per (public event, webhook), its id derived from
+ * both, so replaying the log enqueues nothing twice. Jobs of one user for one webhook share a lane:
+ * the worker delivers them in log order. The job carries references, not the event body: personal data
+ * stays in the event store (and disappears with a hard delete).
+ */
+import { subjectUserId, toPublicEvents, type ConfigDocument } from '@idstream/domain';
+import type { RecordedEvent } from '@idstream/eventstore';
+import type { JobQueue, JobSpec } from '@idstream/jobs';
+import type { PositionWaiter, ProjectionHandler } from '@idstream/projection-runner';
+import type { ViewCollection, ViewDatabase } from '@idstream/views';
+
+export const WEBHOOK_QUEUE = 'webhooks';
+
+export interface WebhookJob {
+  webhookId: string;
+  /** Public (FusionAuth) event type and id. */
+  eventType: string;
+  eventId: string;
+  /** Where the source event lives. */
+  streamName: string;
+  revision: number;
+  position: number;
+}
+
+export interface WebhookDocument extends ConfigDocument {
+  url: string;
+  global?: boolean;
+  tenantIds?: string[];
+  eventsEnabled?: Record<string, boolean>;
+}
+
+export interface DeliveryPolicy {
+  maxAttempts: number;
+  maxAgeMs: number;
+  initialDelayMs: number;
+  maxDelayMs: number;
+}
+
+export const defaultDeliveryPolicy: DeliveryPolicy = {
+  maxAttempts: 20,
+  maxAgeMs: 3 * 24 * 3_600_000,
+  initialDelayMs: 1_000,
+  maxDelayMs: 15 * 60_000,
+};
+
+export class WebhookReactor implements ProjectionHandler {
+  readonly name = 'webhook-reactor';
+
+  constructor(
+    private readonly db: ViewDatabase,
+    private readonly webhooks: ViewCollection<ConfigDocument>,
+    private readonly tenants: ViewCollection<ConfigDocument>,
+    private readonly jobs: JobQueue,
+    /** Webhook and tenant configuration must be as new as the events being routed. */
+    private readonly configReached: PositionWaiter,
+    private readonly policy: DeliveryPolicy = defaultDeliveryPolicy,
+  ) {}
+
+  getCheckpoint(): Promise<number | undefined> {
+    return this.db.getCheckpoint(this.name);
+  }
+
+  async applyBatch(events: RecordedEvent[]): Promise<void> {
+    const last = events[events.length - 1];
+    if (!last) return;
+    const routed = events.map((event) => ({ event, publics: toPublicEvents(event) })).filter((r) => r.publics.length > 0);
+    if (routed.length > 0) {
+      await this.configReached.waitFor(last.position, 60_000);
+      const hooks = (await this.webhooks.list({ limit: 100_000 })).map((d) => d.body as WebhookDocument);
+      const jobs: JobSpec<WebhookJob>[] = [];
+      const tenantCache = new Map<string, ConfigDocument | undefined>();
+      for (const { event, publics } of routed) {
+        for (const pub of publics) {
+          const tenantId = pub.tenantId;
+          if (tenantId && !(await this.tenantEnables(tenantId, pub.type, tenantCache))) continue;
+          for (const hook of hooks) {
+            if (!hook.eventsEnabled?.[pub.type]) continue;
+            if (!hook.global && !(tenantId && hook.tenantIds?.includes(tenantId))) continue;
+            jobs.push({
+              id: `${pub.id}:${hook.id}`,
+              queue: WEBHOOK_QUEUE,
+              lane: `${hook.id}:${subjectUserId(event.streamName) ?? event.streamName}`,
+              payload: { webhookId: hook.id, eventType: pub.type, eventId: pub.id, streamName: event.streamName, revision: event.revision, position: event.position },
+              maxAttempts: this.policy.maxAttempts,
+              maxAgeMs: this.policy.maxAgeMs,
+              backoff: { initialDelayMs: this.policy.initialDelayMs, maxDelayMs: this.policy.maxDelayMs, jitter: 0.2 },
+            });
+          }
+        }
+      }
+      if (jobs.length > 0) await this.jobs.enqueue(jobs);
+    }
+    await this.db.setCheckpoint({ name: this.name, position: last.position });
+  }
+
+  /**
+   * FusionAuth sends an event only when the tenant enables it. Idstream treats an event the tenant
+   * does not mention as enabled, so a webhook configured alone works; `enabled: false` turns it off.
+   */
+  private async tenantEnables(tenantId: string, type: string, cache: Map<string, ConfigDocument | undefined>): Promise<boolean> {
+    if (!cache.has(tenantId)) cache.set(tenantId, (await this.tenants.get(tenantId))?.body);
+    const events = (cache.get(tenantId)?.eventConfiguration as { events?: Record<string, { enabled?: boolean }> } | undefined)?.events;
+    return events?.[type]?.enabled !== false;
+  }
+}
