@@ -77,7 +77,7 @@ export async function verify(password: string, stored: StoredPassword): Promise<
 
 /**
  * Whether a password that just verified should be re-hashed under `policy` (FusionAuth's
- * "re-hash on login"): another scheme, another factor, or argon2 memory/lanes below the policy.
+ * "re-hash on login"): another scheme, another factor, or other argon2 memory/lanes/version.
  */
 export function needsRehash(stored: StoredPassword, policy: PasswordPolicy = DEFAULT_PASSWORD_POLICY): boolean {
   if (stored.encryptionScheme !== policy.scheme) return true;
@@ -94,7 +94,8 @@ const dummies = new Map<string, Promise<StoredPassword>>();
 
 /**
  * Spends the time of a real `verify` under `policy` when no user matched the login id, so response time
- * does not reveal which accounts exist. Always resolves false.
+ * does not reveal which accounts exist. Always resolves false. The first call per policy also creates the
+ * dummy hash: call it once at start-up to warm it.
  */
 export async function verifyDummy(password: string, policy: PasswordPolicy = DEFAULT_PASSWORD_POLICY): Promise<false> {
   const factor = policy.factor ?? defaultFactor(policy.scheme);

@@ -24,7 +24,6 @@ export function randomCode(length: number, alphabet: string = DIGITS): string {
   const limit = 256 - (256 % size);
   const picked: string[] = [];
   while (picked.length < length) {
-    // Ask for a little more than needed so one draw nearly always suffices.
     for (const byte of randomBytes(Math.ceil((length - picked.length) * 1.25) + 4)) {
       if (byte >= limit) continue;
       picked.push(symbols[byte % size]!);
