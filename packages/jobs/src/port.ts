@@ -4,6 +4,9 @@
  * Jobs are identified by the caller: enqueueing an id that the queue already holds (waiting,
  * active, delayed, completed or dead) does nothing, so a reactor that replays events cannot send
  * twice. A job whose worker dies mid-run is delivered again after its lease expires.
+ *
+ * Retention: finished jobs are what makes duplicates collapse, so adapters keep completed and dead
+ * jobs by default. Where an adapter offers a retention period, that period is the dedup window.
  */
 
 export interface BackoffPolicy {
@@ -26,7 +29,10 @@ export interface JobSpec<Payload = unknown> {
   lane?: string;
   /** Total tries, including the first. Default 5. */
   maxAttempts?: number;
-  /** Give up (dead) once this long has passed since enqueue, whatever the attempt count. */
+  /**
+   * Give up (dead) once this long has passed since enqueue, whatever the attempt count; a failed try
+   * whose next try would come later than that is dead at once.
+   */
   maxAgeMs?: number;
   backoff?: BackoffPolicy;
   /** Do not run before this long after enqueue. */
@@ -37,7 +43,10 @@ export interface JobContext {
   id: string;
   queue: string;
   lane?: string;
-  /** 1 for the first try. */
+  /**
+   * 1 for the first try. On SQLite a try cut short by a dead worker counts (so `maxAttempts` also
+   * stops a job that keeps crashing its worker); on BullMQ it does not (its stalled count does).
+   */
   attempt: number;
   enqueuedAt: number;
 }
@@ -50,10 +59,20 @@ export class PermanentJobError extends Error {
 export type JobHandler<Payload = unknown> = (payload: Payload, context: JobContext) => Promise<void>;
 
 export interface WorkerOptions {
+  /** Jobs run at once by this worker. Default 1. */
   concurrency?: number;
-  /** How long a claimed job may run before another worker may take it over. */
+  /**
+   * How long a claimed job may go without a heartbeat before another worker may take it over.
+   * The worker renews the lease while the handler runs, so this bounds redelivery time after a
+   * crash, not the handler's run time. Default 30 s.
+   */
   leaseMs?: number;
-  /** Called after each attempt with its outcome (the delivery log is built from this). */
+  /**
+   * Called after each attempt with its outcome, once the queue has recorded it (the delivery log is
+   * built from this). A job that dies without running (age limit reached while waiting, or its
+   * worker lost on the last attempt) is reported as `dead` with `durationMs` 0. Errors thrown here
+   * are ignored: the job's state is already settled.
+   */
   onAttempt?(outcome: AttemptOutcome): void | Promise<void>;
 }
 
@@ -70,6 +89,7 @@ export interface Worker {
   close(): Promise<void>;
 }
 
+/** Lane-blocked jobs count as waiting (SQLite) or delayed/waiting (BullMQ), not as active. */
 export interface QueueCounts {
   waiting: number;
   active: number;
@@ -84,7 +104,11 @@ export interface JobQueue {
   enqueue(jobs: JobSpec[]): Promise<void>;
   work<Payload>(queue: string, handler: JobHandler<Payload>, options?: WorkerOptions): Worker;
   counts(queue: string): Promise<QueueCounts>;
-  /** Puts a dead or completed job back to waiting (redelivery). Returns false if unknown. */
+  /**
+   * Puts a dead or completed job back to waiting (redelivery) with its attempts and age clock reset.
+   * A laned job rejoins its lane at the tail. A job still pending is left as it is. Returns false if
+   * the id is unknown.
+   */
   retry(queue: string, id: string): Promise<boolean>;
   close(): Promise<void>;
 }

@@ -202,7 +202,7 @@ export function jobQueueContract(name: string, open: () => JobQueue, opts: JobQu
       expect(ranAt - enqueuedAt).toBeGreaterThanOrEqual(245);
     });
 
-    it('runs each lane in enqueue order, one at a time, lanes in parallel', async () => {
+    it('runs each lane in enqueue order, one at a time, lanes in parallel, across workers', async () => {
       const { jq, queue } = setup();
       const lanes = ['user-1', 'user-2', 'user-3'];
       const jobs: JobSpec[] = [];
@@ -219,20 +219,21 @@ export function jobQueueContract(name: string, open: () => JobQueue, opts: JobQu
       const violations: string[] = [];
       let inFlight = 0;
       let maxInFlight = 0;
-      jq.work<{ lane: string; i: number }>(
-        queue,
-        async ({ lane, i }, context) => {
-          if (context.lane !== lane) violations.push(`${i} ran with lane ${context.lane}`);
-          if (busy.has(lane)) violations.push(`${lane} overlapped at ${i}`);
-          busy.add(lane);
-          maxInFlight = Math.max(maxInFlight, ++inFlight);
-          await sleep(5 + Math.random() * 20);
-          order.get(lane)!.push(i);
-          inFlight--;
-          busy.delete(lane);
-        },
-        { concurrency: 4 },
-      );
+      // Two handles (separate connections) with two slots each: the lane guard must hold across workers.
+      const other = open();
+      cleanups.push(() => other.close());
+      const handler = async ({ lane, i }: { lane: string; i: number }, context: JobContext) => {
+        if (context.lane !== lane) violations.push(`${i} ran with lane ${context.lane}`);
+        if (busy.has(lane)) violations.push(`${lane} overlapped at ${i}`);
+        busy.add(lane);
+        maxInFlight = Math.max(maxInFlight, ++inFlight);
+        await sleep(5 + Math.random() * 20);
+        order.get(lane)!.push(i);
+        inFlight--;
+        busy.delete(lane);
+      };
+      jq.work(queue, handler, { concurrency: 2 });
+      other.work(queue, handler, { concurrency: 2 });
       await untilCounts(jq, queue, { completed: 30 }, 4_500);
       expect(violations).toEqual([]);
       for (const [index, lane] of lanes.entries()) {
@@ -284,6 +285,33 @@ export function jobQueueContract(name: string, open: () => JobQueue, opts: JobQu
       });
       await untilCounts(jq, queue, { dead: 1, completed: 1 });
       expect(ran).toEqual(['head', 'head', 'next']);
+    });
+
+    it('puts a retried laned job behind the pending jobs of its lane', async () => {
+      const { jq, queue } = setup();
+      const events: string[] = [];
+      let failFirst = true;
+      await jq.enqueue([
+        { id: 'a', queue, lane: 'l', payload: 'a' },
+        { id: 'b', queue, lane: 'l', payload: 'b' },
+      ]);
+      jq.work<string>(
+        queue,
+        async (payload) => {
+          if (payload === 'a' && failFirst) {
+            failFirst = false;
+            throw new PermanentJobError('rejected');
+          }
+          events.push(`${payload} start`);
+          if (payload === 'b') await sleep(200);
+          events.push(`${payload} end`);
+        },
+        { concurrency: 2 },
+      );
+      await waitFor(() => events.includes('b start'));
+      expect(await jq.retry(queue, 'a')).toBe(true);
+      await untilCounts(jq, queue, { completed: 2, dead: 0 });
+      expect(events).toEqual(['b start', 'b end', 'a start', 'a end']);
     });
 
     it('delivers again the job of a worker process killed mid-job', { timeout: 20_000 }, async () => {
