@@ -1,20 +1,12 @@
-import { DelayedError, Queue, UnrecoverableError, Worker as BullWorker } from 'bullmq';
+import { Queue } from 'bullmq';
 import type { Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { RedisOptions } from 'ioredis';
+import { BullMqWorker } from './bullmq-worker.js';
+import type { StoredJob } from './bullmq-worker.js';
 import { Lanes } from './lanes.js';
-import type { AttemptOutcome, BackoffPolicy, JobContext, JobHandler, JobQueue, JobSpec, Worker, WorkerOptions } from './port.js';
-import {
-  DEFAULT_BACKOFF,
-  DEFAULT_LEASE_MS,
-  DEFAULT_MAX_ATTEMPTS,
-  backoffDelayMs,
-  decideFailure,
-  errorMessage,
-  isTooOld,
-  notify,
-  validateSpec,
-} from './policy.js';
+import type { JobHandler, JobQueue, JobSpec, Worker, WorkerOptions } from './port.js';
+import { DEFAULT_MAX_ATTEMPTS, validateSpec } from './policy.js';
 
 export interface BullMqJobQueueOptions {
   /** Redis URL (`redis://host:6379/0`) or ioredis options. */
@@ -34,27 +26,6 @@ export interface BullMqJobQueueOptions {
   maxStalledCount?: number;
 }
 
-/** What the adapter stores as BullMQ job data. */
-interface StoredJob {
-  payload: unknown;
-  lane?: string;
-  maxAgeMs?: number;
-  backoff?: BackoffPolicy;
-  /** Epoch ms the age limit counts from: enqueue, or the last manual retry. */
-  ageFrom: number;
-}
-
-/** Carries the delay computed in the processor to BullMQ's backoff strategy, so both agree. */
-class RetryLater extends Error {
-  constructor(
-    message: string,
-    readonly delayMs: number,
-  ) {
-    super(message);
-  }
-}
-
-const LANE_MAX_WAIT_MS = 2_000;
 const LANE_ORPHAN_GRACE_MS = 60_000;
 
 /**
@@ -174,127 +145,3 @@ export function openBullMqJobQueue(options: BullMqJobQueueOptions): JobQueue {
   };
 }
 
-interface WorkerTuning {
-  laneWaitMs: number;
-  maxStalledCount: number;
-}
-
-/** One `work()` call: a BullMQ Worker plus the bookkeeping BullMQ does not do (lanes, outcomes). */
-class BullMqWorker implements Worker {
-  onClose: () => void = () => {};
-  private readonly worker: BullWorker<StoredJob>;
-  /** Outcome decided in the processor, reported once BullMQ has recorded the state change. */
-  private readonly outcomes = new Map<string, AttemptOutcome>();
-  private readonly followUps = new Set<Promise<void>>();
-  private closing: Promise<void> | undefined;
-
-  constructor(
-    redis: Redis,
-    prefix: string,
-    name: string,
-    private readonly queue: Queue,
-    private readonly lanes: Lanes,
-    private readonly handler: JobHandler,
-    private readonly options: WorkerOptions,
-    private readonly tuning: WorkerTuning,
-  ) {
-    const leaseMs = Math.max(100, options.leaseMs ?? DEFAULT_LEASE_MS);
-    this.worker = new BullWorker<StoredJob>(name, (job, token) => this.process(job, token), {
-      connection: redis,
-      prefix,
-      concurrency: Math.max(1, options.concurrency ?? 1),
-      lockDuration: leaseMs,
-      stalledInterval: leaseMs,
-      maxStalledCount: tuning.maxStalledCount,
-      settings: {
-        backoffStrategy: (attemptsMade, _type, err, job) =>
-          err instanceof RetryLater
-            ? err.delayMs
-            : backoffDelayMs((job?.data as StoredJob | undefined)?.backoff ?? DEFAULT_BACKOFF, attemptsMade),
-      },
-    });
-    // Errors here are connection hiccups BullMQ retries itself; without a listener they would crash.
-    this.worker.on('error', () => {});
-    this.worker.on('completed', (job) => this.track(this.settled(job, true)));
-    this.worker.on('failed', (job) => {
-      if (job) this.track(this.settled(job, false));
-    });
-  }
-
-  private async process(job: Job<StoredJob>, token: string | undefined): Promise<void> {
-    const data = job.data;
-    if (data.lane !== undefined) {
-      const { mayRun, ahead } = await this.lanes.turn(data.lane, job.id as string);
-      if (!mayRun) {
-        await job.moveToDelayed(Date.now() + Math.min(LANE_MAX_WAIT_MS, this.tuning.laneWaitMs * Math.max(1, ahead)), token);
-        // The head may have finished between the check and the move; then nobody promotes us.
-        if ((await this.lanes.turn(data.lane, job.id as string)).mayRun) await job.promote().catch(() => {});
-        throw new DelayedError();
-      }
-    }
-    const context: JobContext = {
-      id: job.id as string,
-      queue: job.queueName,
-      ...(data.lane !== undefined ? { lane: data.lane } : {}),
-      attempt: job.attemptsMade + 1,
-      enqueuedAt: job.timestamp,
-    };
-    const started = Date.now();
-    if (isTooOld(data.ageFrom, data.maxAgeMs, started)) {
-      const error = `max age ${data.maxAgeMs} ms exceeded`;
-      this.outcomes.set(context.id, { context, status: 'dead', error, durationMs: 0 });
-      throw new UnrecoverableError(error);
-    }
-    try {
-      await this.handler(data.payload, context);
-      this.outcomes.set(context.id, { context, status: 'completed', durationMs: Date.now() - started });
-    } catch (error) {
-      const now = Date.now();
-      const decision = decideFailure({
-        error,
-        attempt: context.attempt,
-        maxAttempts: job.opts.attempts ?? DEFAULT_MAX_ATTEMPTS,
-        ageFrom: data.ageFrom,
-        maxAgeMs: data.maxAgeMs,
-        backoff: data.backoff ?? DEFAULT_BACKOFF,
-        now,
-      });
-      const durationMs = now - started;
-      if (decision.status === 'dead') {
-        this.outcomes.set(context.id, { context, status: 'dead', error: decision.reason, durationMs });
-        throw new UnrecoverableError(decision.reason);
-      }
-      const message = errorMessage(error);
-      this.outcomes.set(context.id, { context, status: 'retrying', error: message, durationMs, nextAttemptAt: now + decision.delayMs });
-      throw new RetryLater(message, decision.delayMs);
-    }
-  }
-
-  /** Runs after BullMQ recorded the outcome: advances the lane, then reports the attempt. */
-  private async settled(job: Job<StoredJob>, completed: boolean): Promise<void> {
-    const id = job.id as string;
-    const outcome = this.outcomes.get(id);
-    this.outcomes.delete(id);
-    const final = completed || outcome?.status === 'dead' || (outcome === undefined && (await job.isFailed()));
-    if (final && job.data.lane !== undefined) {
-      const next = await this.lanes.finish(job.data.lane, id);
-      if (next !== undefined) await (await this.queue.getJob(next))?.promote().catch(() => {});
-    }
-    if (outcome) await notify(this.options.onAttempt, outcome);
-  }
-
-  private track(work: Promise<void>): void {
-    // A lost follow-up only delays the lane (the next reader heals it), so it must not crash the worker.
-    const p = work.catch(() => {}).finally(() => this.followUps.delete(p));
-    this.followUps.add(p);
-  }
-
-  close(): Promise<void> {
-    this.closing ??= (async () => {
-      await this.worker.close();
-      await Promise.allSettled([...this.followUps]);
-      this.onClose();
-    })();
-    return this.closing;
-  }
-}
