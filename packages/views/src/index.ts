@@ -1,2 +1,3 @@
 export * from './port.js';
 export { openSqliteViewDatabase, type SqliteViewDatabaseOptions } from './sqlite.js';
+export { openMongoViewDatabase, type MongoViewDatabaseOptions } from './mongodb.js';
