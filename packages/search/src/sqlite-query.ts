@@ -60,7 +60,7 @@ const SEP = '\u001f';
  * candidates from the longest literal run of 3+ characters; GLOB over the field values, which are
  * stored lower-cased between separators, decides.
  */
-export function databaseTerm(raw: string, ftsTable: string): Sql {
+export function databaseTerm(raw: string, ftsTable: string): Sql & { driver?: Sql } {
   const term = raw.toLowerCase().replace(/[\u0000-\u001f]/g, '');
   if (/^\**$/.test(term)) return { sql: '1', params: [] };
   const segments = term.split('*');
@@ -68,13 +68,11 @@ export function databaseTerm(raw: string, ftsTable: string): Sql {
     ? `*${SEP}${segments.map(escapeGlob).join(`[^${SEP}]*`)}${SEP}*`
     : `*${escapeGlob(term)}*`;
   const literal = segments.reduce((a, b) => ([...b].length > [...a].length ? b : a), '');
-  if ([...literal].length >= 3) {
-    return {
-      sql: `u.rid IN (SELECT rowid FROM ${ftsTable} WHERE ${ftsTable} MATCH ? AND terms GLOB ?)`,
-      params: [`"${literal.replace(/"/g, '""')}"`, glob],
-    };
-  }
-  return { sql: `u.rid IN (SELECT rowid FROM ${ftsTable} WHERE terms GLOB ?)`, params: [glob] };
+  // detail=none keeps the index small and writes fast; LIKE over it narrows by trigrams (a superset:
+  // `_`/`%` in the literal only widen it) and GLOB over the stored values decides.
+  const where = [...literal].length >= 3 ? `terms LIKE ? AND terms GLOB ?` : `terms GLOB ?`;
+  const params = [...literal].length >= 3 ? [`%${literal}%`, glob] : [glob];
+  return { sql: `u.rid IN (SELECT rowid FROM ${ftsTable} WHERE ${where})`, params, driver: { sql: `SELECT rowid AS rid FROM ${ftsTable} WHERE ${where}`, params } };
 }
 
 function canonical(value: unknown, normalized: boolean): string {

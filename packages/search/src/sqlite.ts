@@ -164,8 +164,7 @@ class Store {
       );
       CREATE INDEX IF NOT EXISTS ${t.users}_email ON ${t.users} (email);
       CREATE INDEX IF NOT EXISTS ${t.users}_username ON ${t.users} (username);
-      CREATE INDEX IF NOT EXISTS ${t.users}_tenant ON ${t.users} (tenant_id, id);
-      CREATE VIRTUAL TABLE IF NOT EXISTS ${t.fts} USING fts5(terms, tokenize = 'trigram');
+      CREATE VIRTUAL TABLE IF NOT EXISTS ${t.fts} USING fts5(terms, tokenize = 'trigram', detail = 'none');
       CREATE TABLE IF NOT EXISTS ${t.checkpoints} (name TEXT PRIMARY KEY, position INTEGER NOT NULL);
       INSERT OR IGNORE INTO search_versions (version) VALUES (${version});
     `);
@@ -238,12 +237,12 @@ class SqliteSearchIndex implements SearchIndex {
     const select = keys.map((k, i) => `${k.expr} AS k${i}`).join(', ');
     const order = keys.map((k) => `${k.expr} ${k.desc ? 'DESC' : 'ASC'} NULLS ${k.nullsFirst ? 'FIRST' : 'LAST'}`).join(', ');
     const rows = this.store
-      .stmt(`SELECT ${select} FROM ${t.users} u WHERE ${page.sql} ORDER BY ${order} LIMIT ? OFFSET ?`)
+      .stmt(`SELECT ${select} FROM ${page.from} WHERE ${page.sql} ORDER BY ${order} LIMIT ? OFFSET ?`)
       .raw(true)
       .all(...page.params, search.size + 1, search.startRow) as unknown[][];
     const cap = search.accurateTotal ? '' : ` LIMIT ${TOTAL_CAP}`;
     const { total } = this.store
-      .stmt(`SELECT count(*) AS total FROM (SELECT 1 FROM ${t.users} u WHERE ${where.sql}${cap})`)
+      .stmt(`SELECT count(*) AS total FROM (SELECT 1 FROM ${where.from} WHERE ${where.sql}${cap})`)
       .get(...where.params) as { total: number };
     const hits = rows.slice(0, search.size);
     const result: SearchResult = { total, ids: hits.map((r) => r[r.length - 1] as string) };
@@ -252,31 +251,47 @@ class SqliteSearchIndex implements SearchIndex {
     return result;
   }
 
-  private withAfter(where: Sql, keys: Key[], after: unknown[]): Sql {
+  private withAfter<W extends Sql>(where: W, keys: Key[], after: unknown[]): W {
     if (after.length !== keys.length || after.some((v) => v !== null && typeof v === 'object')) {
       throw new SearchQueryError('nextResults does not match the sort of its query', 'search.nextResults');
     }
     const cond = afterCondition(keys, after);
-    return { sql: `${where.sql} AND (${cond.sql})`, params: [...where.params, ...cond.params] };
+    return { ...where, sql: `${where.sql} AND (${cond.sql})`, params: [...where.params, ...cond.params] };
   }
 
-  private where(t: Tables, search: ResolvedSearch): Sql {
+  /**
+   * The FROM clause and condition of a search. A database-engine term drives the query from the
+   * trigram index (CROSS JOIN fixes the loop order) instead of leaving the planner to walk users.
+   */
+  private where(t: Tables, search: ResolvedSearch): Sql & { from: string } {
     const translator = new QueryTranslator(t.fts);
+    let from = `${t.users} u`;
     let filter: Sql = { sql: '1', params: [] };
+    const fromParams: unknown[] = [];
     if (search.query !== undefined) {
       filter = translator.translate(parseRawQuery(search.query));
     } else if (search.queryString !== undefined && search.queryString.trim() !== '') {
       const text = search.queryString.trim();
-      filter = text.includes(':') ? translator.translate(parseQueryString(text)) : databaseTerm(text, t.fts);
+      if (text.includes(':')) {
+        filter = translator.translate(parseQueryString(text));
+      } else {
+        const term = databaseTerm(text, t.fts);
+        if (term.driver) {
+          from = `(${term.driver.sql}) h CROSS JOIN ${t.users} u ON u.rid = h.rid`;
+          fromParams.push(...term.driver.params);
+        } else {
+          filter = term;
+        }
+      }
     }
     const parts = ['u.doc IS NOT NULL'];
-    const params: unknown[] = [];
+    const params: unknown[] = [...fromParams];
     if (search.tenantId !== undefined) {
       parts.push('u.tenant_id = ?');
       params.push(search.tenantId);
     }
     parts.push(`(${filter.sql})`);
-    return { sql: parts.join(' AND '), params: [...params, ...filter.params] };
+    return { from, sql: parts.join(' AND '), params: [...params, ...filter.params] };
   }
 
   /** FusionAuth: an ids lookup is neither paginated nor sorted; ids come back in request order. */
