@@ -5,5 +5,5 @@ export * from './user/types.js';
 export * from './user/events.js';
 export * from './user/decider.js';
 export * from './config/entities.js';
-export * from './public-events.js';
+export * from './public-events/index.js';
 export * from './patch.js';

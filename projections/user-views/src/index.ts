@@ -1,1 +1,3 @@
 export * from './user-view.js';
+export * from './user-view-types.js';
+export type { UserViewEvolver, UserViewEvolvers } from './evolvers/types.js';

@@ -1,51 +1,23 @@
 /**
  * The user view: one document per user holding the public user and its stored password, looked up by
  * id, email, username or loginId. It serves every strongly consistent read and the login path.
+ * Events of `user-<id>` and `login-<id>` streams shape it, through the evolvers of each capability.
  */
-import { isUserEvent, normaliseUnique, subjectUserId, type StoredPassword, type UserEvent, type UserRecord } from '@idstream/domain';
-import type { RecordedEvent } from '@idstream/eventstore';
+import { subjectUserId } from '@idstream/domain';
 import type { DocumentProjection } from '@idstream/projection-runner';
-import type { ViewDocument } from '@idstream/views';
-
-export interface UserViewBody {
-  user: UserRecord;
-  password?: StoredPassword;
-}
-
-export type UserView = ViewDocument<UserViewBody>;
-
-export const USER_VIEWS_ALIAS = 'users';
-
-export const emailKey = (tenantId: string, email: string): string => `email:${tenantId}:${normaliseUnique(email)}`;
-export const usernameKey = (tenantId: string, username: string): string => `username:${tenantId}:${normaliseUnique(username)}`;
+import { userViewEvolvers } from './evolvers/index.js';
+import type { UserViewBody } from './user-view-types.js';
 
 export const userViewProjection: DocumentProjection<UserViewBody> = {
   documentId(event) {
-    return isUserEvent(event) ? subjectUserId(event.streamName) : undefined;
+    if (!userViewEvolvers[event.type]) return undefined;
+    const userId = (event.data as { userId?: unknown } | null)?.userId;
+    return subjectUserId(event.streamName) ?? (typeof userId === 'string' ? userId : undefined);
   },
-
-  evolve(document, recorded) {
-    const event = recorded as unknown as UserEvent & RecordedEvent;
-    switch (event.type) {
-      case 'UserCreated': {
-        const { user, password } = event.data;
-        return toView(user, password, recorded.position);
-      }
-      case 'LoginSucceeded': {
-        if (!document) return null;
-        const user = { ...document.body.user, lastLoginInstant: event.data.instant };
-        return toView(user, event.data.rehashedPassword ?? document.body.password, recorded.position);
-      }
-      case 'LoginFailed':
-        return document;
-    }
+  evolve(document, event) {
+    const evolver = userViewEvolvers[event.type];
+    if (!evolver) return document;
+    const next = evolver(document, event);
+    return next && { ...next, position: event.position };
   },
 };
-
-function toView(user: UserRecord, password: StoredPassword | undefined, position: number): UserView {
-  const keys = [
-    ...(user.email ? [emailKey(user.tenantId, user.email)] : []),
-    ...(user.username ? [usernameKey(user.tenantId, user.username)] : []),
-  ];
-  return { id: user.id, tenantId: user.tenantId, position, deleted: false, keys, body: { user, ...(password && { password }) } };
-}

@@ -1,0 +1,26 @@
+/**
+ * The public event contract: how internal events appear to downstream systems, in FusionAuth's
+ * webhook event shape (`{"event": {type, id, createInstant, tenantId, info, user…}}`) so existing
+ * FusionAuth receivers work unchanged. One internal event may map to several public ones (e.g.
+ * `user.create` and `user.create.complete`); the first keeps the internal id, later ones derive
+ * theirs, so redelivery carries the same ids. Each capability adds its mappers in its own module.
+ */
+import type { UserRecord } from '../user/types.js';
+import type { PublicEvent, PublicEventMappers, SourceEvent } from './types.js';
+import { userPublicEvents } from './user.js';
+
+export * from './types.js';
+
+const modules: PublicEventMappers[] = [userPublicEvents];
+
+const mappers: PublicEventMappers = {};
+for (const module of modules) {
+  for (const [type, mapper] of Object.entries(module)) {
+    if (mappers[type]) throw new Error(`public event mapper for ${type} defined twice`);
+    mappers[type] = mapper;
+  }
+}
+
+export function toPublicEvents(event: SourceEvent, currentUser?: UserRecord): PublicEvent[] {
+  return mappers[event.type]?.(event, currentUser) ?? [];
+}

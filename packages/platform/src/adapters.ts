@@ -1,0 +1,59 @@
+/**
+ * Chooses each port's adapter from configuration alone: a production URL selects the server-backed
+ * adapter, its absence the embedded SQLite one in the data directory. This is the only place that
+ * knows both sets exist.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { IdstreamConfig } from '@idstream/config';
+import { openKurrentDbEventStore, openSqliteEventStore, type EventStore } from '@idstream/eventstore';
+import { openBullMqJobQueue, openSqliteJobQueue, type JobQueue } from '@idstream/jobs';
+import { openElasticsearchIndex, openSqliteSearchIndex, type SearchIndex } from '@idstream/search';
+import { openMongoViewDatabase, openSqliteViewDatabase, type ViewDatabase } from '@idstream/views';
+import type { Logger } from 'pino';
+import { loadMasterKey } from './master-key.js';
+
+export interface Adapters {
+  eventStore: EventStore;
+  views: ViewDatabase;
+  search: SearchIndex;
+  jobs: JobQueue;
+  masterKey: Buffer;
+  close(): Promise<void>;
+}
+
+export async function openAdapters(config: IdstreamConfig, logger: Logger): Promise<Adapters> {
+  const needsDataDir = !config.kurrentDbUrl || !config.mongoDbUrl || !config.elasticsearchUrl || !config.redisUrl || !config.masterKey;
+  if (needsDataDir) mkdirSync(config.dataDir, { recursive: true });
+  const file = (name: string) => join(config.dataDir, name);
+
+  const eventStore = config.kurrentDbUrl
+    ? await openKurrentDbEventStore({ connectionString: config.kurrentDbUrl })
+    : await openSqliteEventStore({ path: file('events.db') });
+  const views = config.mongoDbUrl
+    ? await openMongoViewDatabase({ url: config.mongoDbUrl, dbName: config.mongoDbName })
+    : await openSqliteViewDatabase({ path: file('views.db') });
+  const search = config.elasticsearchUrl
+    ? await openElasticsearchIndex({ node: config.elasticsearchUrl, indexPrefix: config.elasticsearchIndexPrefix })
+    : await openSqliteSearchIndex({ path: file('search.db') });
+  const jobs = config.redisUrl
+    ? await openBullMqJobQueue({ connection: config.redisUrl, prefix: 'idstream' })
+    : await openSqliteJobQueue({ path: file('jobs.db') });
+  const masterKey = config.masterKey ?? loadMasterKey(config.dataDir);
+
+  logger.info(
+    { eventStore: eventStore.kind, views: views.kind, search: search.engine, jobs: jobs.kind },
+    'adapters opened',
+  );
+  return {
+    eventStore,
+    views,
+    search,
+    jobs,
+    masterKey,
+    async close() {
+      await Promise.allSettled([jobs.close(), search.close(), views.close()]);
+      await eventStore.close();
+    },
+  };
+}

@@ -1,0 +1,6 @@
+export * from './adapters.js';
+export * from './logger.js';
+export * from './master-key.js';
+export * from './secret-box.js';
+export * from './signing-keys.js';
+export * from './shutdown.js';

@@ -1,0 +1,13 @@
+import { coreEvolvers } from './core.js';
+import type { UserViewEvolvers } from './types.js';
+
+/** Every capability's evolvers; a later module may not redefine an event type (checked below). */
+const modules: UserViewEvolvers[] = [coreEvolvers];
+
+export const userViewEvolvers: UserViewEvolvers = {};
+for (const module of modules) {
+  for (const [type, evolver] of Object.entries(module)) {
+    if (userViewEvolvers[type]) throw new Error(`user view evolver for ${type} defined twice`);
+    userViewEvolvers[type] = evolver;
+  }
+}

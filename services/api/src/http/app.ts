@@ -1,0 +1,42 @@
+/**
+ * The Express application: request context, body parsing with limits, authentication, routes, and
+ * the one error mapping at the edge.
+ */
+import { randomUUID } from 'node:crypto';
+import express, { type Express } from 'express';
+import type { AppContext } from '../application/context.js';
+import { authenticate } from './auth.js';
+import { errorHandler, notFoundRoute } from './errors.js';
+import { apiRouters } from './routes/index.js';
+import { systemRouter, type Readiness } from './routes/system.js';
+
+export function createApp(ctx: AppContext, readiness: Readiness): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', ctx.config.trustProxy);
+  app.set('query parser', 'simple');
+
+  app.use((req, res, next) => {
+    req.requestId = req.get('x-request-id')?.slice(0, 100) || randomUUID();
+    req.log = ctx.logger.child({ requestId: req.requestId });
+    res.set('X-Request-Id', req.requestId);
+    res.set('X-Content-Type-Options', 'nosniff');
+    res.set('Referrer-Policy', 'no-referrer');
+    res.set('Cache-Control', 'no-store');
+    const started = performance.now();
+    res.on('finish', () => {
+      req.log.info({ method: req.method, path: req.path, status: res.statusCode, ms: Math.round(performance.now() - started) }, 'request');
+    });
+    next();
+  });
+  // Every body is JSON whatever its declared type (FusionAuth clients send three PATCH media types).
+  app.use(express.json({ limit: ctx.config.maxBodyBytes, type: () => true, strict: false }));
+
+  app.use(systemRouter(ctx, readiness));
+  app.use('/api', authenticate(ctx));
+  for (const router of apiRouters(ctx)) app.use(router);
+
+  app.use(notFoundRoute);
+  app.use(errorHandler);
+  return app;
+}

@@ -1,0 +1,20 @@
+/**
+ * Every authenticated router of the API, in one list. A capability adds its router here (one line);
+ * the app mounts them behind API-key authentication, before the 404 and error handlers.
+ */
+import type { Router } from 'express';
+import type { AppContext } from '../../application/context.js';
+import { resources } from '../../application/resources/index.js';
+import { configResourceRouter } from './config-resources.js';
+import { loginRouter } from './login.js';
+import { keyRouter } from './system.js';
+import { userRouter } from './users.js';
+
+export function apiRouters(ctx: AppContext): Router[] {
+  return [
+    keyRouter(ctx),
+    userRouter(ctx),
+    loginRouter(ctx),
+    ...resources.map((resource) => configResourceRouter(ctx, resource)),
+  ];
+}

@@ -1,0 +1,146 @@
+/**
+ * The projector: runs every projection and reactor against the event store. Embedded mode runs it
+ * inside the API process; production runs it as its own service.
+ */
+import type { ConfigKind } from '@idstream/domain';
+import type { EventStore } from '@idstream/eventstore';
+import type { JobQueue } from '@idstream/jobs';
+import type { Logger } from '@idstream/platform';
+import { ProjectionRunner, ViewProjectionHandler, localWaiter, type PositionWaiter } from '@idstream/projection-runner';
+import { configCollectionNames, configProjection } from '@idstream/projection-config-views';
+import { USER_VIEWS_ALIAS, userViewProjection, type UserViewBody } from '@idstream/projection-user-views';
+import { UserSearchHandler } from '@idstream/projection-user-search';
+import { WebhookReactor } from '@idstream/reactors';
+import type { SearchIndex } from '@idstream/search';
+import type { ViewDatabase } from '@idstream/views';
+import { CONFIG_VIEWS_CHECKPOINT, userSearchCheckpoint, userViewsCheckpoint, type ReadModels } from './read-models.js';
+
+export interface ProjectorDependencies {
+  eventStore: EventStore;
+  views: ViewDatabase;
+  search: SearchIndex;
+  jobs: JobQueue;
+  readModels: ReadModels;
+  logger: Logger;
+}
+
+export class Projector {
+  userViews: ProjectionRunner;
+  readonly configViews: ProjectionRunner;
+  userSearch: ProjectionRunner;
+  readonly webhookReactor: ProjectionRunner;
+
+  constructor(private readonly deps: ProjectorDependencies) {
+    const { eventStore, views, jobs, readModels } = deps;
+    const onError = (error: unknown, name: string) => deps.logger.error({ err: error, projection: name }, 'projection batch failed; retrying');
+    this.configViews = new ProjectionRunner(
+      eventStore,
+      new ViewProjectionHandler(
+        CONFIG_VIEWS_CHECKPOINT,
+        views,
+        (Object.keys(configCollectionNames) as ConfigKind[]).map((kind) => ({ collection: readModels.config[kind], projection: configProjection(kind) })),
+      ),
+      { onError },
+    );
+    this.userViews = this.userViewsRunner(readModels.usersCollectionName);
+    this.userSearch = this.userSearchRunner(readModels.search, readModels.searchVersion);
+    this.webhookReactor = new ProjectionRunner(
+      eventStore,
+      new WebhookReactor(views, readModels.config.Webhook, readModels.config.Tenant, jobs, localWaiter(this.configViews)),
+      { onError },
+    );
+  }
+
+  /** Waiters that follow the live runners, also across a rebuild's switch. */
+  readonly waiters: { users: PositionWaiter; config: PositionWaiter; search: PositionWaiter } = {
+    users: { waitFor: (position, timeoutMs) => this.userViews.waitFor(position, timeoutMs) },
+    config: { waitFor: (position, timeoutMs) => this.configViews.waitFor(position, timeoutMs) },
+    search: { waitFor: (position, timeoutMs) => this.userSearch.waitFor(position, timeoutMs) },
+  };
+
+  async start(): Promise<void> {
+    await Promise.all([this.configViews.start(), this.userViews.start(), this.userSearch.start(), this.webhookReactor.start()]);
+  }
+
+  /** Resolves once every projection has applied everything in the log when called. */
+  async catchUp(timeoutMs?: number): Promise<void> {
+    await Promise.all([this.configViews, this.userViews, this.userSearch, this.webhookReactor].map((r) => r.catchUp(timeoutMs)));
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([this.configViews.stop(), this.userViews.stop(), this.userSearch.stop(), this.webhookReactor.stop()]);
+  }
+
+  /**
+   * Rebuilds the user views into a fresh versioned collection, then switches the alias to it and
+   * continues live from there. Reads keep using the old collection until the switch.
+   */
+  async rebuildUserViews(onProgress?: (position: number, head: number) => void): Promise<string> {
+    const { views, readModels, eventStore } = this.deps;
+    const current = readModels.usersCollectionName;
+    const next = nextVersionName(current);
+    await views.collection(next).drop();
+    const runner = this.userViewsRunner(next);
+    await runner.start();
+    const head = await eventStore.headPosition();
+    await waitWithProgress(runner, head, onProgress);
+    // Switch: stop the old runner, point the alias and the live reference at the new collection.
+    await this.userViews.stop();
+    await views.setAlias(USER_VIEWS_ALIAS, next);
+    readModels.users = views.collection<UserViewBody>(next);
+    readModels.usersCollectionName = next;
+    this.userViews = runner;
+    return next;
+  }
+
+  /** Rebuilds the search index into a new version, then switches the alias to it. */
+  async rebuildUserSearch(onProgress?: (position: number, head: number) => void): Promise<number> {
+    const { search, readModels, eventStore } = this.deps;
+    const nextVersion = readModels.searchVersion + 1;
+    await search.dropVersion(nextVersion).catch(() => undefined);
+    const target = await search.version(nextVersion);
+    const runner = this.userSearchRunner(target, nextVersion);
+    await runner.start();
+    await waitWithProgress(runner, await eventStore.headPosition(), onProgress);
+    await this.userSearch.stop();
+    await search.switchTo(nextVersion);
+    readModels.search = target;
+    readModels.searchVersion = nextVersion;
+    this.userSearch = runner;
+    return nextVersion;
+  }
+
+  private userViewsRunner(collectionName: string): ProjectionRunner {
+    const { eventStore, views, logger } = this.deps;
+    return new ProjectionRunner(
+      eventStore,
+      new ViewProjectionHandler(userViewsCheckpoint(collectionName), views, [
+        { collection: views.collection<UserViewBody>(collectionName), projection: userViewProjection },
+      ]),
+      { onError: (error, name) => logger.error({ err: error, projection: name }, 'projection batch failed; retrying') },
+    );
+  }
+
+  private userSearchRunner(index: SearchIndex, version: number): ProjectionRunner {
+    const { eventStore, readModels, logger } = this.deps;
+    const handler = new UserSearchHandler(userSearchCheckpoint(version), index, () => readModels.users, this.waiters.users);
+    return new ProjectionRunner(eventStore, handler, {
+      onError: (error, name) => logger.error({ err: error, projection: name }, 'projection batch failed; retrying'),
+    });
+  }
+}
+
+function nextVersionName(name: string): string {
+  const match = /^(.*)_v(\d+)$/.exec(name);
+  return match ? `${match[1]}_v${Number(match[2]) + 1}` : `${name}_v2`;
+}
+
+async function waitWithProgress(runner: ProjectionRunner, head: number, onProgress?: (position: number, head: number) => void): Promise<void> {
+  const timer = onProgress ? setInterval(() => onProgress(runner.position, head), 250) : undefined;
+  try {
+    await runner.waitFor(head, 24 * 3_600_000);
+    onProgress?.(head, head);
+  } finally {
+    if (timer) clearInterval(timer);
+  }
+}

@@ -1,0 +1,46 @@
+/**
+ * Where each read model currently lives (versioned targets behind aliases) and how to reach it.
+ * Shared by the projector (which writes) and the API (which reads and waits for positions).
+ */
+import type { ConfigDocument, ConfigKind } from '@idstream/domain';
+import { configCollectionNames } from '@idstream/projection-config-views';
+import { USER_VIEWS_ALIAS, type UserViewBody } from '@idstream/projection-user-views';
+import type { SearchIndex } from '@idstream/search';
+import type { ViewCollection, ViewDatabase } from '@idstream/views';
+
+export const CONFIG_VIEWS_CHECKPOINT = 'config-views';
+export const userViewsCheckpoint = (collection: string) => `user-views:${collection}`;
+export const userSearchCheckpoint = (version: number) => `user-search:v${version}`;
+
+export interface ReadModels {
+  /** The live user views collection; replaced in place when a rebuild switches the alias. */
+  users: ViewCollection<UserViewBody>;
+  usersCollectionName: string;
+  config: Record<ConfigKind, ViewCollection<ConfigDocument>>;
+  search: SearchIndex;
+  searchVersion: number;
+}
+
+export async function resolveReadModels(views: ViewDatabase, search: SearchIndex): Promise<ReadModels> {
+  let usersCollectionName = await views.getAlias(USER_VIEWS_ALIAS);
+  if (!usersCollectionName) {
+    usersCollectionName = `${USER_VIEWS_ALIAS}_v1`;
+    await views.setAlias(USER_VIEWS_ALIAS, usersCollectionName);
+  }
+  let searchVersion = await search.currentVersion();
+  if (searchVersion === undefined) {
+    searchVersion = 1;
+    await search.version(1);
+    await search.switchTo(1);
+  }
+  const config = Object.fromEntries(
+    Object.entries(configCollectionNames).map(([kind, name]) => [kind, views.collection<ConfigDocument>(name)]),
+  ) as Record<ConfigKind, ViewCollection<ConfigDocument>>;
+  return {
+    users: views.collection<UserViewBody>(usersCollectionName),
+    usersCollectionName,
+    config,
+    search: await search.version(searchVersion),
+    searchVersion,
+  };
+}

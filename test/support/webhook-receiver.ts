@@ -1,0 +1,62 @@
+/** A real HTTP receiver on loopback that records what it is sent. */
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface ReceivedRequest {
+  headers: IncomingHttpHeaders;
+  rawBody: string;
+  body: any;
+  receivedAt: number;
+}
+
+export interface WebhookReceiver {
+  url: string;
+  received: ReceivedRequest[];
+  /** Status to answer with (a function lets a test fail the first N deliveries). */
+  respondWith(status: number | ((request: ReceivedRequest) => number)): void;
+  waitFor(predicate: (requests: ReceivedRequest[]) => boolean, timeoutMs?: number): Promise<ReceivedRequest[]>;
+  close(): Promise<void>;
+}
+
+export async function startWebhookReceiver(): Promise<WebhookReceiver> {
+  const received: ReceivedRequest[] = [];
+  let responder: (request: ReceivedRequest) => number = () => 200;
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const rawBody = Buffer.concat(chunks).toString('utf8');
+      let body: unknown;
+      try {
+        body = JSON.parse(rawBody);
+      } catch {
+        body = undefined;
+      }
+      const request = { headers: req.headers, rawBody, body, receivedAt: Date.now() };
+      received.push(request);
+      res.statusCode = responder(request);
+      res.end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/hook`,
+    received,
+    respondWith(status) {
+      responder = typeof status === 'number' ? () => status : status;
+    },
+    async waitFor(predicate, timeoutMs = 10_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (!predicate(received)) {
+        if (Date.now() > deadline) throw new Error(`webhook receiver: condition not met in ${timeoutMs} ms (got ${received.length} requests)`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      return received;
+    },
+    close: () => new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    }),
+  };
+}
