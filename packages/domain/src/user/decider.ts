@@ -1,54 +1,45 @@
-import { ValidationError } from '../errors.js';
-import { assertNever, type Decider } from '../decider.js';
-import type { RequestInfo, UserStreamEvent } from './events.js';
-import type { StoredPassword, UserRecord } from './types.js';
+import type { Decider, DomainEvent } from '../decider.js';
+import type { UserCommand } from './commands.js';
+import type { UserModule } from './module.js';
+import { profileModule } from './modules/profile.js';
+import { initialUserState, type UserState } from './state.js';
 
-export type UserCommand = { type: 'CreateUser'; user: UserRecord; password?: StoredPassword; applicationId?: string; info?: RequestInfo };
+export type { UserState } from './state.js';
 
-export interface UserState {
-  status: 'absent' | 'active';
-  user?: UserRecord;
-  password?: StoredPassword;
+/** Every user module; each capability adds its own (one line). */
+const modules: UserModule[] = [profileModule];
+
+const deciders: UserModule['decide'] = {};
+const evolvers: UserModule['evolve'] = {};
+for (const module of modules) {
+  for (const [type, decide] of Object.entries(module.decide)) {
+    if (deciders[type]) throw new Error(`user command ${type} decided twice`);
+    deciders[type] = decide;
+  }
+  for (const [type, evolve] of Object.entries(module.evolve)) {
+    if (evolvers[type]) throw new Error(`user event ${type} evolved twice`);
+    evolvers[type] = evolve;
+  }
 }
 
-export const userDecider: Decider<UserCommand, UserStreamEvent, UserState> = {
-  initialState: () => ({ status: 'absent' }),
-
+export const userDecider: Decider<UserCommand, DomainEvent, UserState> = {
+  initialState: initialUserState,
   decide(command, state) {
-    switch (command.type) {
-      case 'CreateUser':
-        if (state.status !== 'absent') {
-          throw ValidationError.field('userId', 'duplicate', `A User with Id [${command.user.id}] already exists.`);
-        }
-        return [
-          {
-            type: 'UserCreated',
-            data: {
-              user: command.user,
-              ...(command.password && { password: command.password }),
-              ...(command.applicationId && { applicationId: command.applicationId }),
-              ...(command.info && { info: command.info }),
-            },
-          },
-        ];
-      default:
-        return assertNever(command.type);
-    }
+    const decide = deciders[command.type];
+    if (!decide) throw new Error(`unknown user command ${command.type}`);
+    return decide(command, state);
   },
-
   evolve(state, event) {
-    switch (event.type) {
-      case 'UserCreated':
-        return { status: 'active', user: event.data.user, ...(event.data.password && { password: event.data.password }) };
-      default:
-        return assertNever(event.type);
-    }
+    const evolve = evolvers[event.type];
+    // Events of other streams (login records) never reach this decider; unknown types are ignored
+    // so that an older build can still fold a stream written by a newer one.
+    return evolve ? evolve(state, event) : state;
   },
 };
 
 /** The values this user holds unique within the tenant; the command handler reserves them. */
 export function uniqueValuesOf(state: UserState): { email?: string; username?: string } {
-  if (state.status === 'absent' || !state.user) return {};
+  if (state.status !== 'active' || !state.user) return {};
   return {
     ...(state.user.email && { email: state.user.email }),
     ...(state.user.username && { username: state.user.username }),
