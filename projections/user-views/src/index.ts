@@ -1,3 +1,4 @@
 export * from './user-view.js';
 export * from './user-view-types.js';
 export type { UserViewEvolver, UserViewEvolvers } from './evolvers/types.js';
+export { verificationIdKey, changePasswordIdKey, oneTimePasswordKey } from './evolvers/user-changes.js';

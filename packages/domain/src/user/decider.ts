@@ -2,12 +2,15 @@ import type { Decider, DomainEvent } from '../decider.js';
 import type { UserCommand } from './commands.js';
 import type { UserModule } from './module.js';
 import { profileModule } from './modules/profile.js';
+import { passwordsModule } from './modules/passwords.js';
+import { verificationModule } from './modules/verification.js';
+import { registrationsModule } from './modules/registrations.js';
 import { initialUserState, type UserState } from './state.js';
 
 export type { UserState } from './state.js';
 
 /** Every user module; each capability adds its own (one line). */
-const modules: UserModule[] = [profileModule];
+const modules: UserModule[] = [profileModule, passwordsModule, verificationModule, registrationsModule];
 
 const deciders: UserModule['decide'] = {};
 const evolvers: UserModule['evolve'] = {};

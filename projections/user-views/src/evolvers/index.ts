@@ -1,8 +1,9 @@
 import { coreEvolvers } from './core.js';
+import { userChangeEvolvers } from './user-changes.js';
 import type { UserViewEvolvers } from './types.js';
 
 /** Every capability's evolvers; a later module may not redefine an event type (checked below). */
-const modules: UserViewEvolvers[] = [coreEvolvers];
+const modules: UserViewEvolvers[] = [coreEvolvers, userChangeEvolvers];
 
 export const userViewEvolvers: UserViewEvolvers = {};
 for (const module of modules) {
