@@ -15,3 +15,9 @@ export * from './patch.js';
 export * from './identity-providers/links.js';
 export * from './identity-providers/single-use.js';
 export * from './passwordless/index.js';
+export * from './user/modules/two-factor.js';
+export * from './two-factor/index.js';
+export * from './login-security/index.js';
+// Explicit: these names win over the same names in user/events.js (one definition, one owner).
+export type { RefreshTokenIssued, RefreshTokenRevoked } from './refresh-tokens/events.js';
+export * from './refresh-tokens/index.js';

@@ -5,12 +5,13 @@ import { profileModule } from './modules/profile.js';
 import { passwordsModule } from './modules/passwords.js';
 import { verificationModule } from './modules/verification.js';
 import { registrationsModule } from './modules/registrations.js';
+import { twoFactorModule } from './modules/two-factor.js';
 import { initialUserState, type UserState } from './state.js';
 
 export type { UserState } from './state.js';
 
 /** Every user module; each capability adds its own (one line). */
-const modules: UserModule[] = [profileModule, passwordsModule, verificationModule, registrationsModule];
+const modules: UserModule[] = [profileModule, passwordsModule, verificationModule, registrationsModule, twoFactorModule];
 
 const deciders: UserModule['decide'] = {};
 const evolvers: UserModule['evolve'] = {};
