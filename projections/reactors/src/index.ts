@@ -1,1 +1,2 @@
 export * from './webhook-reactor.js';
+export * from './delivery-log.js';

@@ -28,6 +28,16 @@ export interface WebhookDocument extends ConfigDocument {
   global?: boolean;
   tenantIds?: string[];
   eventsEnabled?: Record<string, boolean>;
+  /** Idstream extension: this webhook's retry limits and backoff (the service defaults fill the gaps). */
+  deliveryPolicy?: Partial<DeliveryPolicy>;
+}
+
+/** Job ids are `<public event id>:<webhook id>`: one job per pair, whatever replays the log. */
+export const webhookJobId = (eventId: string, webhookId: string): string => `${eventId}:${webhookId}`;
+
+export function parseWebhookJobId(jobId: string): { eventId: string; webhookId: string } | undefined {
+  const [eventId, webhookId, rest] = jobId.split(':');
+  return eventId && webhookId && rest === undefined ? { eventId, webhookId } : undefined;
 }
 
 export interface DeliveryPolicy {
@@ -74,17 +84,20 @@ export class WebhookReactor implements ProjectionHandler {
         for (const pub of publics) {
           const tenantId = pub.tenantId;
           if (tenantId && !(await this.tenantEnables(tenantId, pub.type, tenantCache))) continue;
+          // A transactional event was already sent, synchronously, before it was appended.
+          if (tenantId && transactionTypeOf(tenantCache.get(tenantId), pub.type) !== 'None') continue;
           for (const hook of hooks) {
             if (!hook.eventsEnabled?.[pub.type]) continue;
             if (!hook.global && !(tenantId && hook.tenantIds?.includes(tenantId))) continue;
+            const policy = { ...this.policy, ...validPolicy(hook.deliveryPolicy) };
             jobs.push({
-              id: `${pub.id}:${hook.id}`,
+              id: webhookJobId(pub.id, hook.id),
               queue: WEBHOOK_QUEUE,
               lane: `${hook.id}:${subjectUserId(event.streamName) ?? event.streamName}`,
               payload: { webhookId: hook.id, eventType: pub.type, eventId: pub.id, streamName: event.streamName, revision: event.revision, position: event.position },
-              maxAttempts: this.policy.maxAttempts,
-              maxAgeMs: this.policy.maxAgeMs,
-              backoff: { initialDelayMs: this.policy.initialDelayMs, maxDelayMs: this.policy.maxDelayMs, jitter: 0.2 },
+              maxAttempts: policy.maxAttempts,
+              maxAgeMs: policy.maxAgeMs,
+              backoff: { initialDelayMs: policy.initialDelayMs, maxDelayMs: policy.maxDelayMs, jitter: 0.2 },
             });
           }
         }
@@ -103,4 +116,24 @@ export class WebhookReactor implements ProjectionHandler {
     const events = (cache.get(tenantId)?.eventConfiguration as { events?: Record<string, { enabled?: boolean }> } | undefined)?.events;
     return events?.[type]?.enabled !== false;
   }
+}
+
+export type TransactionType = 'None' | 'Any' | 'SimpleMajority' | 'SuperMajority' | 'AllMustSucceed';
+const transactionTypes: readonly string[] = ['None', 'Any', 'SimpleMajority', 'SuperMajority', 'AllMustSucceed'];
+
+/** The tenant's transaction level for an event type (FusionAuth's `eventConfiguration.events[type].transactionType`). */
+export function transactionTypeOf(tenant: ConfigDocument | undefined, type: string): TransactionType {
+  // `*.complete` events report what already happened: they can never hold an operation back.
+  if (type.endsWith('.complete')) return 'None';
+  const events = (tenant?.eventConfiguration as { events?: Record<string, { transactionType?: unknown }> } | undefined)?.events;
+  const value = events?.[type]?.transactionType;
+  return typeof value === 'string' && transactionTypes.includes(value) ? (value as TransactionType) : 'None';
+}
+
+/** Keeps only well-formed policy fields (the Webhook API validates them; old documents may not be). */
+function validPolicy(policy: Partial<DeliveryPolicy> | undefined): Partial<DeliveryPolicy> {
+  if (!policy || typeof policy !== 'object') return {};
+  return Object.fromEntries(
+    Object.entries(policy).filter(([key, value]) => key in defaultDeliveryPolicy && typeof value === 'number' && Number.isInteger(value) && value > 0),
+  );
 }

@@ -10,7 +10,7 @@ import { ProjectionRunner, ViewProjectionHandler, localWaiter, type PositionWait
 import { configCollectionNames, configProjection } from '@idstream/projection-config-views';
 import { USER_VIEWS_ALIAS, userViewProjection, type UserViewBody } from '@idstream/projection-user-views';
 import { UserSearchHandler } from '@idstream/projection-user-search';
-import { WebhookReactor } from '@idstream/reactors';
+import { DELIVERY_LOG_CHECKPOINT, deliveryLogProjection, WebhookReactor } from '@idstream/reactors';
 import type { SearchIndex } from '@idstream/search';
 import type { ViewDatabase } from '@idstream/views';
 import { CONFIG_VIEWS_CHECKPOINT, userSearchCheckpoint, userViewsCheckpoint, type ReadModels } from './read-models.js';
@@ -29,6 +29,7 @@ export class Projector {
   readonly configViews: ProjectionRunner;
   userSearch: ProjectionRunner;
   readonly webhookReactor: ProjectionRunner;
+  readonly webhookDeliveryLog: ProjectionRunner;
 
   constructor(private readonly deps: ProjectorDependencies) {
     const { eventStore, views, jobs, readModels } = deps;
@@ -49,6 +50,11 @@ export class Projector {
       new WebhookReactor(views, readModels.config.Webhook, readModels.config.Tenant, jobs, localWaiter(this.configViews)),
       { onError },
     );
+    this.webhookDeliveryLog = new ProjectionRunner(
+      eventStore,
+      new ViewProjectionHandler(DELIVERY_LOG_CHECKPOINT, views, [{ collection: readModels.webhookDeliveries, projection: deliveryLogProjection }]),
+      { onError },
+    );
   }
 
   /** Waiters that follow the live runners, also across a rebuild's switch. */
@@ -59,16 +65,16 @@ export class Projector {
   };
 
   async start(): Promise<void> {
-    await Promise.all([this.configViews.start(), this.userViews.start(), this.userSearch.start(), this.webhookReactor.start()]);
+    await Promise.all([this.configViews.start(), this.userViews.start(), this.userSearch.start(), this.webhookReactor.start(), this.webhookDeliveryLog.start()]);
   }
 
   /** Resolves once every projection has applied everything in the log when called. */
   async catchUp(timeoutMs?: number): Promise<void> {
-    await Promise.all([this.configViews, this.userViews, this.userSearch, this.webhookReactor].map((r) => r.catchUp(timeoutMs)));
+    await Promise.all([this.configViews, this.userViews, this.userSearch, this.webhookReactor, this.webhookDeliveryLog].map((r) => r.catchUp(timeoutMs)));
   }
 
   async stop(): Promise<void> {
-    await Promise.all([this.configViews.stop(), this.userViews.stop(), this.userSearch.stop(), this.webhookReactor.stop()]);
+    await Promise.all([this.configViews.stop(), this.userViews.stop(), this.userSearch.stop(), this.webhookReactor.stop(), this.webhookDeliveryLog.stop()]);
   }
 
   /**

@@ -7,6 +7,7 @@ import { configCollectionNames } from '@idstream/projection-config-views';
 import { USER_VIEWS_ALIAS, type UserViewBody } from '@idstream/projection-user-views';
 import type { SearchIndex } from '@idstream/search';
 import type { ViewCollection, ViewDatabase } from '@idstream/views';
+import { DELIVERY_LOG_COLLECTION, type DeliveryLogBody } from '@idstream/reactors';
 
 export const CONFIG_VIEWS_CHECKPOINT = 'config-views';
 export const userViewsCheckpoint = (collection: string) => `user-views:${collection}`;
@@ -19,6 +20,8 @@ export interface ReadModels {
   config: Record<ConfigKind, ViewCollection<ConfigDocument>>;
   search: SearchIndex;
   searchVersion: number;
+  /** The webhook delivery log (one document per webhook and public event). */
+  webhookDeliveries: ViewCollection<DeliveryLogBody>;
 }
 
 export async function resolveReadModels(views: ViewDatabase, search: SearchIndex): Promise<ReadModels> {
@@ -42,5 +45,6 @@ export async function resolveReadModels(views: ViewDatabase, search: SearchIndex
     config,
     search: await search.version(searchVersion),
     searchVersion,
+    webhookDeliveries: views.collection<DeliveryLogBody>(DELIVERY_LOG_COLLECTION),
   };
 }

@@ -1,36 +1,46 @@
 /**
- * Delivers one webhook job: loads the event and the webhook, builds FusionAuth's body, signs it, and
- * POSTs it. Transient failures (network, timeouts, 5xx, 408/429) throw so the queue retries with
- * backoff; a permanent refusal (other 4xx) or a vanished event/webhook ends the job.
+ * Delivers one public event to one webhook: builds FusionAuth's body, adds the webhook's headers,
+ * basic auth and `X-FusionAuth-Signature-JWT`, and POSTs it with the webhook's connect and read
+ * timeouts. Used by the queue worker (after the fact) and by transactional events (before the append).
+ *
+ * Transient failures (network, timeouts, 5xx, 408/425/429) throw {@link TransientDeliveryError} so
+ * the queue retries with backoff; a permanent refusal (other 4xx) or a vanished event/webhook throws
+ * a {@link PermanentJobError} and ends the job.
  */
 import { createHash } from 'node:crypto';
-import { subjectUserId, toPublicEvents, type ConfigDocument } from '@idstream/domain';
+import { subjectUserId, toPublicEvents, type ConfigDocument, type PublicEvent } from '@idstream/domain';
 import type { EventStore } from '@idstream/eventstore';
 import { PermanentJobError, type JobContext } from '@idstream/jobs';
 import type { UserViewBody } from '@idstream/projection-user-views';
 import type { WebhookDocument, WebhookJob } from '@idstream/reactors';
 import type { ViewCollection } from '@idstream/views';
+import { postJson, PostError } from './http-post.js';
 
 export interface WebhookSignature {
   /** Returns a compact JWT over `{request_body_sha256}` with the webhook's signing key. */
   sign(signingKeyId: string, payload: Record<string, unknown>): Promise<string>;
 }
 
-export interface WebhookSenderDeps {
-  eventStore: EventStore;
-  webhooks: () => ViewCollection<ConfigDocument>;
-  users: () => ViewCollection<UserViewBody>;
+/** What sending needs besides the webhook itself. */
+export interface WebhookCredentials {
   signer: WebhookSignature;
   /** Decrypts secrets stored encrypted in configuration (basic auth password). */
   reveal(secret: string): string;
 }
 
-export interface DeliveryResult {
-  status?: number;
-  durationMs: number;
+export interface WebhookSenderDeps extends WebhookCredentials {
+  eventStore: EventStore;
+  webhooks: () => ViewCollection<ConfigDocument>;
+  users: () => ViewCollection<UserViewBody>;
 }
 
-interface FullWebhook extends WebhookDocument {
+export interface DeliveryResult {
+  status: number;
+  latencyMs: number;
+  eventType: string;
+}
+
+export interface FullWebhook extends WebhookDocument {
   headers?: Record<string, string>;
   httpAuthenticationUsername?: string;
   httpAuthenticationPassword?: string;
@@ -39,8 +49,47 @@ interface FullWebhook extends WebhookDocument {
   signatureConfiguration?: { enabled?: boolean; signingKeyId?: string };
 }
 
+/** A failed try worth repeating; carries what the delivery log records. */
 export class TransientDeliveryError extends Error {
   override readonly name = 'TransientDeliveryError';
+  constructor(message: string, readonly latencyMs: number, readonly status?: number) {
+    super(message);
+  }
+}
+
+/** The endpoint refused the event (4xx other than 408/425/429): retrying cannot help. */
+export class RefusedDeliveryError extends PermanentJobError {
+  constructor(message: string, readonly latencyMs: number, readonly status: number) {
+    super(message);
+  }
+}
+
+/** POSTs `{"event": event}` to the webhook; resolves on 2xx, throws a transient or refused error otherwise. */
+export async function sendToWebhook(hook: FullWebhook, event: PublicEvent, credentials: WebhookCredentials): Promise<{ status: number; latencyMs: number }> {
+  const body = JSON.stringify({ event });
+  const headers: Record<string, string> = { ...(hook.headers ?? {}), 'Content-Type': 'application/json' };
+  if (hook.httpAuthenticationUsername) {
+    const password = hook.httpAuthenticationPassword ? credentials.reveal(hook.httpAuthenticationPassword) : '';
+    headers.Authorization = `Basic ${Buffer.from(`${hook.httpAuthenticationUsername}:${password}`).toString('base64')}`;
+  }
+  if (hook.signatureConfiguration?.enabled && hook.signatureConfiguration.signingKeyId) {
+    // FusionAuth's signature: a JWT whose only claim is the base64 SHA-256 of the exact bytes sent.
+    const digest = createHash('sha256').update(body).digest('base64');
+    headers['X-FusionAuth-Signature-JWT'] = await credentials.signer.sign(hook.signatureConfiguration.signingKeyId, { request_body_sha256: digest });
+  }
+  let result;
+  try {
+    result = await postJson({ url: hook.url, body, headers, connectTimeoutMs: hook.connectTimeout ?? 1_000, readTimeoutMs: hook.readTimeout ?? 2_000 });
+  } catch (error) {
+    const latencyMs = error instanceof PostError ? error.latencyMs : 0;
+    throw new TransientDeliveryError(`POST ${hook.url} failed: ${(error as Error).message}`, latencyMs);
+  }
+  if (result.status >= 200 && result.status < 300) return result;
+  const message = `POST ${hook.url} answered ${result.status}`;
+  if (result.status >= 500 || [408, 425, 429].includes(result.status) || result.status < 200) {
+    throw new TransientDeliveryError(message, result.latencyMs, result.status);
+  }
+  throw new RefusedDeliveryError(message, result.latencyMs, result.status);
 }
 
 export function createWebhookSender(deps: WebhookSenderDeps) {
@@ -54,31 +103,7 @@ export function createWebhookSender(deps: WebhookSenderDeps) {
     const currentUser = userId ? (await deps.users().get(userId))?.body.user : undefined;
     const event = toPublicEvents(source, currentUser).find((e) => e.id === job.eventId);
     if (!event) throw new PermanentJobError(`event ${job.eventId} has no public form`);
-
-    const body = JSON.stringify({ event });
-    const headers: Record<string, string> = { ...(hook.headers ?? {}), 'Content-Type': 'application/json' };
-    if (hook.httpAuthenticationUsername) {
-      const password = hook.httpAuthenticationPassword ? deps.reveal(hook.httpAuthenticationPassword) : '';
-      headers.Authorization = `Basic ${Buffer.from(`${hook.httpAuthenticationUsername}:${password}`).toString('base64')}`;
-    }
-    if (hook.signatureConfiguration?.enabled && hook.signatureConfiguration.signingKeyId) {
-      const digest = createHash('sha256').update(body).digest('base64');
-      headers['X-FusionAuth-Signature-JWT'] = await deps.signer.sign(hook.signatureConfiguration.signingKeyId, { request_body_sha256: digest });
-    }
-
-    const started = performance.now();
-    const timeoutMs = (hook.connectTimeout ?? 1_000) + (hook.readTimeout ?? 2_000);
-    let response: Response;
-    try {
-      response = await fetch(hook.url, { method: 'POST', body, headers, signal: AbortSignal.timeout(timeoutMs), redirect: 'manual' });
-      await response.arrayBuffer();
-    } catch (error) {
-      throw new TransientDeliveryError(`POST ${hook.url} failed: ${(error as Error).message}`);
-    }
-    const durationMs = performance.now() - started;
-    if (response.status >= 200 && response.status < 300) return { status: response.status, durationMs };
-    const message = `POST ${hook.url} answered ${response.status}`;
-    if (response.status >= 500 || [408, 425, 429].includes(response.status)) throw new TransientDeliveryError(message);
-    throw new PermanentJobError(message);
+    const result = await sendToWebhook(hook, event, deps);
+    return { ...result, eventType: event.type };
   };
 }

@@ -1,12 +1,15 @@
 /**
  * The worker: consumes the job queue (webhooks). Embedded mode runs it inside the API process;
- * production runs as many as needed.
+ * production runs as many as needed. Every webhook attempt is recorded as a `WebhookAttempted`
+ * event on the webhook's delivery stream: the delivery log is projected from those.
  */
+import { randomUUID } from 'node:crypto';
+import { webhookDeliveryStream, type DeliveryOutcome, type WebhookAttempted } from '@idstream/domain';
 import type { EventStore } from '@idstream/eventstore';
-import type { JobQueue, Worker } from '@idstream/jobs';
+import type { AttemptOutcome, JobQueue, Worker } from '@idstream/jobs';
 import type { Logger } from '@idstream/platform';
 import type { ReadModels } from '@idstream/projector';
-import { WEBHOOK_QUEUE, type WebhookJob } from '@idstream/reactors';
+import { parseWebhookJobId, WEBHOOK_QUEUE, type WebhookJob } from '@idstream/reactors';
 import { createWebhookSender, type WebhookSignature } from './webhook-sender.js';
 
 export interface WorkerDependencies {
@@ -16,8 +19,18 @@ export interface WorkerDependencies {
   signer: WebhookSignature;
   reveal(secret: string): string;
   logger: Logger;
+  /** Deliveries in flight at once. They wait on the network, so many are cheap; a hanging endpoint holds at most its own lanes. */
   concurrency?: number;
 }
+
+/** What the handler learnt about a try, kept until the queue reports the try's outcome. */
+interface TryDetails {
+  eventType?: string;
+  status?: number;
+  latencyMs: number;
+}
+
+const outcomes: Record<AttemptOutcome['status'], DeliveryOutcome> = { completed: 'delivered', retrying: 'retrying', dead: 'failed' };
 
 export class WorkerService {
   private workers: Worker[] = [];
@@ -33,17 +46,33 @@ export class WorkerService {
       signer: this.deps.signer,
       reveal: this.deps.reveal,
     });
+    const tries = new Map<string, TryDetails>();
     this.workers.push(
       this.deps.jobs.work<WebhookJob>(
         WEBHOOK_QUEUE,
         async (job, context) => {
-          await deliver(job, context);
+          const started = performance.now();
+          try {
+            const result = await deliver(job, context);
+            tries.set(context.id, { eventType: result.eventType, status: result.status, latencyMs: result.latencyMs });
+          } catch (error) {
+            const details = error as { status?: number; latencyMs?: number };
+            tries.set(context.id, {
+              eventType: job.eventType,
+              ...(details.status !== undefined && { status: details.status }),
+              latencyMs: details.latencyMs ?? Math.round(performance.now() - started),
+            });
+            throw error;
+          }
         },
         {
-          concurrency: this.deps.concurrency ?? 8,
-          onAttempt: (outcome) => {
+          concurrency: this.deps.concurrency ?? 32,
+          onAttempt: async (outcome) => {
+            const details = tries.get(outcome.context.id);
+            tries.delete(outcome.context.id);
             const level = outcome.status === 'completed' ? 'debug' : 'warn';
             logger[level]({ job: outcome.context.id, attempt: outcome.context.attempt, status: outcome.status, error: outcome.error, ms: Math.round(outcome.durationMs) }, 'webhook attempt');
+            await this.record(outcome, details);
           },
         },
       ),
@@ -53,5 +82,31 @@ export class WorkerService {
   async stop(): Promise<void> {
     await Promise.all(this.workers.map((w) => w.close()));
     this.workers = [];
+  }
+
+  /** Appends the attempt to the webhook's delivery stream (no read: attempts never conflict). */
+  private async record(outcome: AttemptOutcome, details: TryDetails | undefined): Promise<void> {
+    const ids = parseWebhookJobId(outcome.context.id);
+    if (!ids) return;
+    const event: WebhookAttempted = {
+      type: 'WebhookAttempted',
+      data: {
+        webhookId: ids.webhookId,
+        eventId: ids.eventId,
+        ...(details?.eventType && { eventType: details.eventType }),
+        attempt: outcome.context.attempt,
+        outcome: outcomes[outcome.status],
+        ...(details?.status !== undefined && { status: details.status }),
+        latencyMs: Math.round(details?.latencyMs ?? outcome.durationMs),
+        ...(outcome.error && { error: outcome.error.slice(0, 500) }),
+        attemptedAt: Date.now(),
+        ...(outcome.nextAttemptAt && { nextAttemptAt: outcome.nextAttemptAt }),
+      },
+    };
+    try {
+      await this.deps.eventStore.append(webhookDeliveryStream(ids.webhookId), [{ id: randomUUID(), ...event }], 'any');
+    } catch (error) {
+      this.deps.logger.error({ err: error, job: outcome.context.id }, 'could not record a webhook attempt');
+    }
   }
 }

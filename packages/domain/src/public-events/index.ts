@@ -10,6 +10,7 @@ import type { PublicEvent, PublicEventMappers, SourceEvent } from './types.js';
 import { userPublicEvents } from './user.js';
 
 export * from './types.js';
+export * from './schemas.js';
 
 const modules: PublicEventMappers[] = [userPublicEvents];
 

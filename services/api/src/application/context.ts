@@ -1,5 +1,6 @@
 import type { IdstreamConfig } from '@idstream/config';
 import type { EventStore } from '@idstream/eventstore';
+import type { JobQueue } from '@idstream/jobs';
 import type { Logger } from '@idstream/platform';
 import type { PositionWaiter } from '@idstream/projection-runner';
 import type { ReadModels } from '@idstream/projector';
@@ -16,4 +17,6 @@ export interface AppContext {
   signingKeys: SigningKeys;
   secrets: SecretBox;
   now(): number;
+  /** The job queue (webhook redelivery puts jobs back). */
+  jobs?: JobQueue;
 }

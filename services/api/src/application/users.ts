@@ -9,6 +9,7 @@ import type { EventMetadata } from '@idstream/eventstore';
 import { emailKey, usernameKey, type UserView } from '@idstream/projection-user-views';
 import type { AppContext } from './context.js';
 import { checkPassword, type PasswordValidationRules } from './password-rules.js';
+import { requireWebhookTransaction } from './webhook-transactions.js';
 
 /** Fields of the request's `user` that are credentials or controls, never stored on the user. */
 const credentialFields = ['password', 'encryptionScheme', 'factor', 'salt'] as const;
@@ -77,6 +78,7 @@ export async function createUser(ctx: AppContext, input: CreateUserInput): Promi
     ...(stored && { passwordLastUpdateInstant: now }),
     registrations: [],
   };
+  await requireWebhookTransaction(ctx, input.tenant, { type: 'UserCreated', data: { user, ...(input.applicationId && { applicationId: input.applicationId }), ...(input.info && { info: input.info }) } });
   const result = await handleCommand(
     ctx.eventStore,
     userStream(id),

@@ -7,6 +7,7 @@ import { ConflictError, NotFoundError, ValidationError, type ErrorsBody } from '
 import { ConcurrencyExhaustedError } from '@idstream/commands';
 import { ProjectionTimeoutError } from '@idstream/projection-runner';
 import { SearchQueryError, SearchUnavailableError } from '@idstream/search';
+import { WebhookTransactionError } from '../application/webhook-transactions.js';
 
 /** An HTTP answer decided by a route: a status with an optional Errors JSON body. */
 export class HttpError extends Error {
@@ -42,6 +43,7 @@ export const errorHandler: ErrorRequestHandler = (error, req, res, _next) => {
 
 function mapError(error: unknown): { status: number; body?: ErrorsBody } {
   if (error instanceof HttpError) return { status: error.status, ...(error.body && { body: error.body }) };
+  if (error instanceof WebhookTransactionError) return { status: 504, body: { generalErrors: [{ code: '[WebhookTransactionException]', message: error.message }] } };
   if (error instanceof ValidationError) return { status: 400, body: error.errors };
   if (error instanceof NotFoundError) return { status: 404 };
   if (error instanceof ConflictError) return { status: 409, body: { generalErrors: [{ code: '[Conflict]', message: error.message }] } };

@@ -9,12 +9,18 @@ import { configResourceRouter } from './config-resources.js';
 import { loginRouter } from './login.js';
 import { keyRouter } from './system.js';
 import { userRouter } from './users.js';
+import { webhookDeliveryRouter } from './webhook-deliveries.js';
+import { eventStreamRouter } from './event-stream.js';
+import { eventSchemaRouter } from './event-schema.js';
 
 export function apiRouters(ctx: AppContext): Router[] {
   return [
     keyRouter(ctx),
     userRouter(ctx),
     loginRouter(ctx),
+    webhookDeliveryRouter(ctx),
+    eventStreamRouter(ctx),
+    eventSchemaRouter(),
     ...resources.map((resource) => configResourceRouter(ctx, resource)),
   ];
 }
