@@ -7,6 +7,7 @@ import type { AppContext } from '../../application/context.js';
 import { resources } from '../../application/resources/index.js';
 import { configResourceRouter } from './config-resources.js';
 import { loginRouter } from './login.js';
+import { passwordlessRouter } from './passwordless.js';
 import { keyRouter } from './system.js';
 import { userRouter } from './users.js';
 import { webhookDeliveryRouter } from './webhook-deliveries.js';
@@ -18,6 +19,7 @@ export function apiRouters(ctx: AppContext): Router[] {
     keyRouter(ctx),
     userRouter(ctx),
     loginRouter(ctx),
+    passwordlessRouter(ctx),
     webhookDeliveryRouter(ctx),
     eventStreamRouter(ctx),
     eventSchemaRouter(),

@@ -1,0 +1,176 @@
+/**
+ * FusionAuth's Passwordless API (`/api/passwordless/start|send|login`) and the magic-link page the
+ * emails point to (`GET` shows a button and consumes nothing; `POST` completes the login).
+ */
+import { Router, type Request, type Response } from 'express';
+import { FieldErrors, MAGIC_LINK_PATH } from '@idstream/domain';
+import type { AppContext } from '../../application/context.js';
+import {
+  codeStatus,
+  passwordlessLogin,
+  RateLimitedError,
+  sendPasswordlessCode,
+  startAndSendPasswordless,
+  startPasswordless,
+  type PasswordlessLoginOutcome,
+} from '../../application/passwordless.js';
+import { LINK_NONCE_COOKIE, newLinkNonce, pageToken, pageTokenMatches, redirectTarget, redirectWithResult } from '../../application/passwordless-link.js';
+import { requireApiKey } from '../auth.js';
+import { HttpError } from '../errors.js';
+import { isObject, Reader, type JsonObject } from '../input.js';
+import { confirmPage, problemPage, signedInPage } from '../passwordless-page.js';
+import { clientIp, requestInfo, requestMetadata } from '../request-info.js';
+
+function bodyOf(req: Request): JsonObject {
+  if (!isObject(req.body)) throw HttpError.general(400, '[invalidJSON]', 'The request body must be a JSON object.');
+  return req.body;
+}
+
+function sendRateLimited(res: Response, error: RateLimitedError): void {
+  res.set('Retry-After', String(error.retryAfterSeconds));
+  res.status(429).json({ generalErrors: [{ code: '[RateLimited]', message: 'Too many passwordless emails were requested. Try again later.' }] });
+}
+
+function readCookie(req: Request, name: string): string | undefined {
+  for (const part of (req.get('cookie') ?? '').split(';')) {
+    const [key, ...value] = part.trim().split('=');
+    if (key === name) return decodeURIComponent(value.join('='));
+  }
+  return undefined;
+}
+
+export function passwordlessRouter(ctx: AppContext): Router {
+  const router = Router();
+
+  router.post('/api/passwordless/start', requireApiKey('/api/passwordless/start'), async (req, res) => {
+    const errors = new FieldErrors();
+    const body = bodyOf(req);
+    const read = new Reader(body, '', errors);
+    const applicationId = read.uuid('applicationId');
+    const loginId = read.string('loginId');
+    const state = read.object('state');
+    if (body.applicationId === undefined || body.applicationId === null) errors.add('applicationId', 'blank', 'You must specify the [applicationId] property.');
+    if (!loginId) errors.add('loginId', 'blank', 'You must specify the [loginId] property.');
+    errors.throwIfAny();
+    const result = await startPasswordless(ctx, {
+      applicationId: applicationId!,
+      loginId: loginId!,
+      ...(state && { state }),
+      ...(req.auth.tenantId && { scopedTenantId: req.auth.tenantId }),
+      metadata: requestMetadata(req),
+    });
+    res.json(result);
+  });
+
+  router.post('/api/passwordless/send', async (req, res) => {
+    const errors = new FieldErrors();
+    const body = bodyOf(req);
+    const read = new Reader(body, '', errors);
+    const code = read.string('code');
+    const applicationId = read.uuid('applicationId');
+    const loginId = read.string('loginId');
+    const state = read.object('state');
+    const scoped = req.auth.tenantId ? { scopedTenantId: req.auth.tenantId } : {};
+    const ipAddress = clientIp(req);
+    try {
+      if (body.code !== undefined || (body.applicationId === undefined && body.loginId === undefined)) {
+        // The current form: email a code made by /start.
+        if (!code) errors.add('code', 'blank', 'You must specify the [code] property.');
+        errors.throwIfAny();
+        await sendPasswordlessCode(ctx, { code: code!, ...scoped, ...(ipAddress && { ipAddress }), metadata: requestMetadata(req) });
+      } else {
+        // The older form: make a code and email a login link in one call.
+        if (body.applicationId === undefined || body.applicationId === null) errors.add('applicationId', 'blank', 'You must specify the [applicationId] property.');
+        if (!loginId) errors.add('loginId', 'blank', 'You must specify the [loginId] property.');
+        errors.throwIfAny();
+        await startAndSendPasswordless(ctx, { applicationId: applicationId!, loginId: loginId!, ...(state && { state }), ...scoped, ...(ipAddress && { ipAddress }), metadata: requestMetadata(req) });
+      }
+    } catch (error) {
+      if (error instanceof RateLimitedError) return sendRateLimited(res, error);
+      throw error;
+    }
+    res.status(200).end();
+  });
+
+  router.post('/api/passwordless/login', async (req, res) => {
+    const errors = new FieldErrors();
+    const read = new Reader(bodyOf(req), '', errors);
+    const code = read.string('code');
+    const ipAddress = read.string('ipAddress');
+    const noJWT = read.boolean('noJWT') ?? false;
+    read.string('twoFactorTrustId');
+    const device = new Reader(read.object('metaData') ?? {}, 'metaData', errors).object('device');
+    if (!code) errors.add('code', 'blank', 'You must specify the [code] property.');
+    errors.throwIfAny();
+    const info = {
+      ...requestInfo(req, ipAddress),
+      ...(device && typeof device.name === 'string' && { deviceName: device.name }),
+      ...(device && typeof device.type === 'string' && { deviceType: device.type }),
+    };
+    const outcome = await passwordlessLogin(ctx, {
+      code: code!,
+      ...(req.auth.tenantId && { scopedTenantId: req.auth.tenantId }),
+      noJWT,
+      info,
+      metadata: requestMetadata(req),
+      withEncryptionScheme: Boolean(req.auth.apiKey),
+    });
+    sendLoginOutcome(req, res, outcome);
+  });
+
+  // The magic link. The code travels in the query string, which the request log does not record.
+  router.get(MAGIC_LINK_PATH, async (req, res) => {
+    const code = typeof req.query.code === 'string' ? req.query.code : '';
+    const status = await codeStatus(ctx, code);
+    if (status.kind !== 'usable') return problemPage(res, status.kind);
+    const application = (await ctx.readModels.config.Application.get(status.code.applicationId))?.body;
+    if (!application) return problemPage(res, 'unknown');
+    const nonce = newLinkNonce();
+    res.cookie(LINK_NONCE_COOKIE, nonce, { httpOnly: true, secure: req.secure, sameSite: 'strict', path: MAGIC_LINK_PATH, maxAge: 30 * 60_000 });
+    // app.ts reads every body as JSON, so the form posts no fields: its token rides in the action URL.
+    const action = `${MAGIC_LINK_PATH}?${new URLSearchParams({ code, token: pageToken(nonce, code) }).toString()}`;
+    confirmPage(res, { applicationName: typeof application.name === 'string' ? application.name : 'the application', action });
+  });
+
+  router.post(MAGIC_LINK_PATH, async (req, res) => {
+    const code = typeof req.query.code === 'string' ? req.query.code : '';
+    const token = typeof req.query.token === 'string' ? req.query.token : undefined;
+    const before = await codeStatus(ctx, code);
+    if (before.kind !== 'usable') return problemPage(res, before.kind);
+    if (!pageTokenMatches(readCookie(req, LINK_NONCE_COOKIE), code, token)) return problemPage(res, 'stale-page');
+    const outcome = await passwordlessLogin(ctx, { code, noJWT: false, info: requestInfo(req), metadata: requestMetadata(req), withEncryptionScheme: false });
+    if (outcome.status === 404) {
+      const after = await codeStatus(ctx, code);
+      return problemPage(res, after.kind === 'usable' ? 'unknown' : after.kind);
+    }
+    if (outcome.status !== 200 && outcome.status !== 202) return problemPage(res, 'account');
+    res.clearCookie(LINK_NONCE_COOKIE, { path: MAGIC_LINK_PATH });
+    if (outcome.token) res.cookie('access_token', outcome.token.token, { httpOnly: true, secure: req.secure, sameSite: 'lax', path: '/' });
+    const application = (await ctx.readModels.config.Application.get(before.code.applicationId))?.body;
+    const target = application && redirectTarget(application, outcome.state);
+    if (!target) return signedInPage(res, typeof application?.name === 'string' ? application.name : 'the application');
+    res.redirect(
+      303,
+      redirectWithResult(target, {
+        status: outcome.status,
+        userId: outcome.user.id,
+        ...(outcome.token && { token: outcome.token.token, tokenExpirationInstant: outcome.token.tokenExpirationInstant }),
+        ...(outcome.state && { state: outcome.state }),
+      }),
+    );
+  });
+
+  return router;
+}
+
+/** The Login API's answer: tokens and cookie on success, `state` unchanged, empty bodies for refusals. */
+function sendLoginOutcome(req: Request, res: Response, outcome: PasswordlessLoginOutcome): void {
+  const { status, state, ...rest } = outcome as PasswordlessLoginOutcome & Record<string, unknown>;
+  const { token, ...fields } = rest as { token?: { token: string; tokenExpirationInstant: number } } & Record<string, unknown>;
+  if (Object.keys(fields).length === 0 && !token) {
+    res.status(status).end();
+    return;
+  }
+  if (token) res.cookie('access_token', token.token, { httpOnly: true, secure: req.secure, sameSite: 'lax', path: '/' });
+  res.status(status).json({ ...fields, ...(token && { token: token.token, tokenExpirationInstant: token.tokenExpirationInstant }), ...(state && { state }) });
+}
