@@ -1,2 +1,3 @@
 export * from './webhook-reactor.js';
+export * from './passwordless-email.js';
 export * from './delivery-log.js';

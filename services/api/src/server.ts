@@ -10,6 +10,7 @@ import { createLogger, openAdapters, SecretBox, SigningKeys, WEBHOOK_PASSWORD_PU
 import { pollingWaiter } from '@idstream/projection-runner';
 import { CONFIG_VIEWS_CHECKPOINT, Projector, resolveReadModels, userSearchCheckpoint, userViewsCheckpoint, type ReadModels } from '@idstream/projector';
 import { WorkerService } from '@idstream/worker';
+import { passwordlessEmailSettings } from '@idstream/worker';
 import type { AppContext } from './application/context.js';
 import { ensureDefaults, ensureSomeApiKey } from './application/bootstrap.js';
 import { runKickstart, storeIsFresh } from './application/kickstart.js';
@@ -59,6 +60,7 @@ export async function startIdstream(config: IdstreamConfig, options: { logger?: 
         signer: { sign: (keyId, payload) => signingKeys.sign(keyId, payload, 300) },
         reveal: (sealed) => secrets.open(WEBHOOK_PASSWORD_PURPOSE, sealed),
         logger,
+        passwordlessEmail: passwordlessEmailSettings(config, secrets),
       })
     : undefined;
   worker?.start();

@@ -11,6 +11,7 @@ import { configCollectionNames, configProjection } from '@idstream/projection-co
 import { USER_VIEWS_ALIAS, userViewProjection, type UserViewBody } from '@idstream/projection-user-views';
 import { UserSearchHandler } from '@idstream/projection-user-search';
 import { DELIVERY_LOG_CHECKPOINT, deliveryLogProjection, WebhookReactor } from '@idstream/reactors';
+import { PasswordlessEmailReactor } from '@idstream/reactors';
 import type { SearchIndex } from '@idstream/search';
 import type { ViewDatabase } from '@idstream/views';
 import { CONFIG_VIEWS_CHECKPOINT, userSearchCheckpoint, userViewsCheckpoint, type ReadModels } from './read-models.js';
@@ -29,6 +30,7 @@ export class Projector {
   readonly configViews: ProjectionRunner;
   userSearch: ProjectionRunner;
   readonly webhookReactor: ProjectionRunner;
+  readonly passwordlessEmailReactor: ProjectionRunner;
   readonly webhookDeliveryLog: ProjectionRunner;
 
   constructor(private readonly deps: ProjectorDependencies) {
@@ -44,6 +46,7 @@ export class Projector {
       { onError },
     );
     this.userViews = this.userViewsRunner(readModels.usersCollectionName);
+    this.passwordlessEmailReactor = new ProjectionRunner(eventStore, new PasswordlessEmailReactor(views, jobs), { onError });
     this.userSearch = this.userSearchRunner(readModels.search, readModels.searchVersion);
     this.webhookReactor = new ProjectionRunner(
       eventStore,
@@ -66,15 +69,18 @@ export class Projector {
 
   async start(): Promise<void> {
     await Promise.all([this.configViews.start(), this.userViews.start(), this.userSearch.start(), this.webhookReactor.start(), this.webhookDeliveryLog.start()]);
+    await this.passwordlessEmailReactor.start();
   }
 
   /** Resolves once every projection has applied everything in the log when called. */
   async catchUp(timeoutMs?: number): Promise<void> {
     await Promise.all([this.configViews, this.userViews, this.userSearch, this.webhookReactor, this.webhookDeliveryLog].map((r) => r.catchUp(timeoutMs)));
+    await this.passwordlessEmailReactor.catchUp(timeoutMs);
   }
 
   async stop(): Promise<void> {
     await Promise.all([this.configViews.stop(), this.userViews.stop(), this.userSearch.stop(), this.webhookReactor.stop(), this.webhookDeliveryLog.stop()]);
+    await this.passwordlessEmailReactor.stop();
   }
 
   /**

@@ -1,2 +1,3 @@
 export * from './worker.js';
+export * from './passwordless-email.js';
 export * from './webhook-sender.js';

@@ -3,6 +3,7 @@ import { loadConfig } from '@idstream/config';
 import { createLogger, exitOnSignals, openAdapters, SecretBox, SigningKeys, WEBHOOK_PASSWORD_PURPOSE } from '@idstream/platform';
 import { resolveReadModels } from '@idstream/projector';
 import { WorkerService } from './worker.js';
+import { passwordlessEmailSettings } from './passwordless-email.js';
 
 const config = loadConfig();
 const logger = createLogger(config, 'idstream-worker');
@@ -17,6 +18,7 @@ const worker = new WorkerService({
   signer: { sign: (keyId, payload) => signingKeys.sign(keyId, payload, 300) },
   reveal: (sealed) => secrets.open(WEBHOOK_PASSWORD_PURPOSE, sealed),
   logger,
+  passwordlessEmail: passwordlessEmailSettings(config, secrets),
 });
 worker.start();
 logger.info('worker running');

@@ -11,6 +11,7 @@ import type { Logger } from '@idstream/platform';
 import type { ReadModels } from '@idstream/projector';
 import { parseWebhookJobId, WEBHOOK_QUEUE, type WebhookJob } from '@idstream/reactors';
 import { createWebhookSender, type WebhookSignature } from './webhook-sender.js';
+import { startPasswordlessEmailWorker, type PasswordlessEmailSettings } from './passwordless-email.js';
 
 export interface WorkerDependencies {
   eventStore: EventStore;
@@ -19,6 +20,8 @@ export interface WorkerDependencies {
   signer: WebhookSignature;
   reveal(secret: string): string;
   logger: Logger;
+  /** Sends passwordless emails when given. */
+  passwordlessEmail?: PasswordlessEmailSettings;
   /** Deliveries in flight at once. They wait on the network, so many are cheap; a hanging endpoint holds at most its own lanes. */
   concurrency?: number;
 }
@@ -38,6 +41,7 @@ export class WorkerService {
   constructor(private readonly deps: WorkerDependencies) {}
 
   start(): void {
+    this.startPasswordlessEmail();
     const { readModels, logger } = this.deps;
     const deliver = createWebhookSender({
       eventStore: this.deps.eventStore,
@@ -77,6 +81,14 @@ export class WorkerService {
         },
       ),
     );
+  }
+
+  /** Passwordless emails: their own queue and consumer. */
+  private startPasswordlessEmail(): void {
+    const settings = this.deps.passwordlessEmail;
+    if (!settings) return;
+    const { eventStore, jobs, readModels, logger } = this.deps;
+    this.workers.push(startPasswordlessEmailWorker({ eventStore, jobs, readModels, logger, settings }));
   }
 
   async stop(): Promise<void> {

@@ -1,0 +1,148 @@
+/**
+ * Sends passwordless emails: opens the sealed code of the issuing event, builds a message with the
+ * code and the magic link, and sends it by SMTP when configured, else writes it to the dev mailbox
+ * (`<dataDir>/mailbox/*.eml`). A code already used or expired is not sent; a user without an email
+ * address cannot receive one.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import nodemailer from 'nodemailer';
+import type { IdstreamConfig } from '@idstream/config';
+import { magicLinkUrl, PASSWORDLESS_CODE_PURPOSE, type PasswordlessCodeIssued } from '@idstream/domain';
+import type { EventStore } from '@idstream/eventstore';
+import { PermanentJobError, type JobContext, type JobQueue, type Worker } from '@idstream/jobs';
+import type { Logger, SecretBox } from '@idstream/platform';
+import type { ReadModels } from '@idstream/projector';
+import { PASSWORDLESS_EMAIL_QUEUE, type PasswordlessEmailJob } from '@idstream/reactors';
+
+export interface SmtpSettings {
+  host: string;
+  port: number;
+  secure: boolean;
+  user?: string;
+  password?: string;
+  from: string;
+}
+
+export interface PasswordlessEmailSettings {
+  smtp?: SmtpSettings;
+  /** Where the dev mailbox lives when no SMTP server is configured. */
+  dataDir: string;
+  /** Base URL of the service as users reach it (configured, never a request's Host header). */
+  publicUrl(): string;
+  /** Opens a sealed passwordless code. */
+  openCode(sealed: string): string;
+  now?(): number;
+}
+
+export interface PasswordlessEmailDependencies {
+  eventStore: EventStore;
+  jobs: JobQueue;
+  readModels: ReadModels;
+  logger: Logger;
+  settings: PasswordlessEmailSettings;
+}
+
+export interface OutgoingEmail {
+  to: string;
+  subject: string;
+  text: string;
+  html: string;
+}
+
+export function startPasswordlessEmailWorker(deps: PasswordlessEmailDependencies): Worker {
+  const deliver = createMailer(deps.settings);
+  return deps.jobs.work<PasswordlessEmailJob>(
+    PASSWORDLESS_EMAIL_QUEUE,
+    async (job, context) => {
+      const email = await composePasswordlessEmail(deps, job, context);
+      if (email) await deliver(email);
+    },
+    {
+      concurrency: 4,
+      onAttempt: (outcome) => {
+        const level = outcome.status === 'completed' ? 'debug' : 'warn';
+        deps.logger[level]({ job: outcome.context.id, attempt: outcome.context.attempt, status: outcome.status, error: outcome.error }, 'passwordless email attempt');
+      },
+    },
+  );
+}
+
+/** The email for one job, or undefined when there is nothing (any more) to send. */
+export async function composePasswordlessEmail(deps: PasswordlessEmailDependencies, job: PasswordlessEmailJob, context?: JobContext): Promise<OutgoingEmail | undefined> {
+  const events = await deps.eventStore.readStream(job.streamName);
+  const issued = events.find((e) => e.revision === job.issuedRevision && e.type === 'PasswordlessCodeIssued') as PasswordlessCodeIssued & { revision: number } | undefined;
+  if (!issued) throw new PermanentJobError('the issuing event is gone');
+  const now = deps.settings.now?.() ?? Date.now();
+  const consumed = events.some((e) => e.revision > job.issuedRevision && e.type === 'PasswordlessCodeConsumed');
+  const laterIssue = events.some((e) => e.revision > job.issuedRevision && e.type === 'PasswordlessCodeIssued');
+  if (consumed || laterIssue || issued.data.expiresAt <= now) {
+    deps.logger.info({ job: context?.id }, 'passwordless email skipped: the code is no longer usable');
+    return undefined;
+  }
+  const [user, application] = await Promise.all([deps.readModels.users.get(issued.data.userId), deps.readModels.config.Application.get(issued.data.applicationId)]);
+  const to = user?.body.user.email;
+  if (!to) {
+    deps.logger.warn({ job: context?.id, userId: issued.data.userId }, 'passwordless email skipped: the user has no email address');
+    return undefined;
+  }
+  const code = deps.settings.openCode(issued.data.sealedCode);
+  const link = magicLinkUrl(deps.settings.publicUrl(), code);
+  const appName = typeof application?.body.name === 'string' ? application.body.name : 'your application';
+  const minutes = Math.max(1, Math.round((issued.data.expiresAt - issued.data.instant) / 60_000));
+  const text = [
+    `Sign in to ${appName}`,
+    '',
+    `Open this link and press "Sign in":`,
+    link,
+    '',
+    `Or enter this code: ${code}`,
+    '',
+    `The link and the code work once, for ${minutes} minute${minutes === 1 ? '' : 's'}. If you did not ask to sign in, ignore this email.`,
+  ].join('\n');
+  const html = `<!doctype html><html lang="en"><body>
+<h1>Sign in to ${escapeHtml(appName)}</h1>
+<p><a href="${escapeHtml(link)}">Open the sign-in page</a> and press "Sign in".</p>
+<p>Or enter this code: <code>${escapeHtml(code)}</code></p>
+<p>The link and the code work once, for ${minutes} minute${minutes === 1 ? '' : 's'}. If you did not ask to sign in, ignore this email.</p>
+</body></html>`;
+  return { to, subject: `Sign in to ${appName}`, text, html };
+}
+
+function createMailer(settings: PasswordlessEmailSettings): (email: OutgoingEmail) => Promise<void> {
+  const smtp = settings.smtp;
+  if (smtp) {
+    const transport = nodemailer.createTransport({
+      host: smtp.host,
+      port: smtp.port,
+      secure: smtp.secure,
+      ...(smtp.user && { auth: { user: smtp.user, pass: smtp.password ?? '' } }),
+    });
+    return async (email) => {
+      await transport.sendMail({ from: smtp.from, ...email });
+    };
+  }
+  const mailbox = join(settings.dataDir, 'mailbox');
+  return async (email) => {
+    // Dev mailbox: the full message as an .eml file, readable by the data directory's owner only.
+    const transport = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
+    const info = await transport.sendMail({ from: 'no-reply@idstream.local', ...email });
+    await mkdir(mailbox, { recursive: true, mode: 0o700 });
+    await writeFile(join(mailbox, `${Date.now()}-${info.messageId.replace(/[^\w.-]/g, '')}.eml`), info.message as Buffer, { mode: 0o600 });
+  };
+}
+
+const escapes: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+function escapeHtml(value: string): string {
+  return value.replace(/[&<>"']/g, (c) => escapes[c]!);
+}
+
+/** The settings a process builds from its configuration (shared by embedded and worker-only starts). */
+export function passwordlessEmailSettings(config: IdstreamConfig, secrets: SecretBox): PasswordlessEmailSettings {
+  return {
+    ...(config.smtp && { smtp: config.smtp }),
+    dataDir: config.dataDir,
+    publicUrl: () => config.publicUrl ?? `http://localhost:${config.port}`,
+    openCode: (sealed) => secrets.open(PASSWORDLESS_CODE_PURPOSE, sealed),
+  };
+}
