@@ -11,6 +11,7 @@ import { pollingWaiter } from '@idstream/projection-runner';
 import { CONFIG_VIEWS_CHECKPOINT, Projector, resolveReadModels, userSearchCheckpoint, userViewsCheckpoint, type ReadModels } from '@idstream/projector';
 import { WorkerService } from '@idstream/worker';
 import { passwordlessEmailSettings } from '@idstream/worker';
+import { EMAILED_SECRET_PURPOSE } from '@idstream/reactors';
 import type { AppContext } from './application/context.js';
 import { ensureDefaults, ensureSomeApiKey } from './application/bootstrap.js';
 import { runKickstart, storeIsFresh } from './application/kickstart.js';
@@ -61,6 +62,7 @@ export async function startIdstream(config: IdstreamConfig, options: { logger?: 
         reveal: (sealed) => secrets.open(WEBHOOK_PASSWORD_PURPOSE, sealed),
         logger,
         passwordlessEmail: passwordlessEmailSettings(config, secrets),
+        userEmail: { openSealed: (sealed) => secrets.open(EMAILED_SECRET_PURPOSE, sealed), dataDir: config.dataDir, ...(config.smtp && { smtp: config.smtp }) },
       })
     : undefined;
   worker?.start();

@@ -12,6 +12,7 @@ import { USER_VIEWS_ALIAS, userViewProjection, type UserViewBody } from '@idstre
 import { UserSearchHandler } from '@idstream/projection-user-search';
 import { DELIVERY_LOG_CHECKPOINT, deliveryLogProjection, WebhookReactor } from '@idstream/reactors';
 import { PasswordlessEmailReactor } from '@idstream/reactors';
+import { EmailReactor } from '@idstream/reactors';
 import type { SearchIndex } from '@idstream/search';
 import type { ViewDatabase } from '@idstream/views';
 import { CONFIG_VIEWS_CHECKPOINT, userSearchCheckpoint, userViewsCheckpoint, type ReadModels } from './read-models.js';
@@ -30,6 +31,7 @@ export class Projector {
   readonly configViews: ProjectionRunner;
   userSearch: ProjectionRunner;
   readonly webhookReactor: ProjectionRunner;
+  readonly emailReactor: ProjectionRunner;
   readonly passwordlessEmailReactor: ProjectionRunner;
   readonly webhookDeliveryLog: ProjectionRunner;
 
@@ -48,6 +50,7 @@ export class Projector {
     this.userViews = this.userViewsRunner(readModels.usersCollectionName);
     this.passwordlessEmailReactor = new ProjectionRunner(eventStore, new PasswordlessEmailReactor(views, jobs), { onError });
     this.userSearch = this.userSearchRunner(readModels.search, readModels.searchVersion);
+    this.emailReactor = new ProjectionRunner(eventStore, new EmailReactor(views, jobs), { onError });
     this.webhookReactor = new ProjectionRunner(
       eventStore,
       new WebhookReactor(views, readModels.config.Webhook, readModels.config.Tenant, jobs, localWaiter(this.configViews)),
@@ -70,17 +73,20 @@ export class Projector {
   async start(): Promise<void> {
     await Promise.all([this.configViews.start(), this.userViews.start(), this.userSearch.start(), this.webhookReactor.start(), this.webhookDeliveryLog.start()]);
     await this.passwordlessEmailReactor.start();
+    await this.emailReactor.start();
   }
 
   /** Resolves once every projection has applied everything in the log when called. */
   async catchUp(timeoutMs?: number): Promise<void> {
     await Promise.all([this.configViews, this.userViews, this.userSearch, this.webhookReactor, this.webhookDeliveryLog].map((r) => r.catchUp(timeoutMs)));
     await this.passwordlessEmailReactor.catchUp(timeoutMs);
+    await this.emailReactor.catchUp(timeoutMs);
   }
 
   async stop(): Promise<void> {
     await Promise.all([this.configViews.stop(), this.userViews.stop(), this.userSearch.stop(), this.webhookReactor.stop(), this.webhookDeliveryLog.stop()]);
     await this.passwordlessEmailReactor.stop();
+    await this.emailReactor.stop();
   }
 
   /**

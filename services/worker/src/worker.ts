@@ -12,6 +12,7 @@ import type { ReadModels } from '@idstream/projector';
 import { parseWebhookJobId, WEBHOOK_QUEUE, type WebhookJob } from '@idstream/reactors';
 import { createWebhookSender, type WebhookSignature } from './webhook-sender.js';
 import { startPasswordlessEmailWorker, type PasswordlessEmailSettings } from './passwordless-email.js';
+import { startEmailWorker, type EmailWorkerOptions } from './email-worker.js';
 
 export interface WorkerDependencies {
   eventStore: EventStore;
@@ -22,6 +23,8 @@ export interface WorkerDependencies {
   logger: Logger;
   /** Sends passwordless emails when given. */
   passwordlessEmail?: PasswordlessEmailSettings;
+  /** Sends the Users emails (verification, setup and forgot password) when given. */
+  userEmail?: EmailWorkerOptions;
   /** Deliveries in flight at once. They wait on the network, so many are cheap; a hanging endpoint holds at most its own lanes. */
   concurrency?: number;
 }
@@ -42,6 +45,7 @@ export class WorkerService {
 
   start(): void {
     this.startPasswordlessEmail();
+    if (this.deps.userEmail) this.workers.push(startEmailWorker(this.deps, this.deps.userEmail));
     const { readModels, logger } = this.deps;
     const deliver = createWebhookSender({
       eventStore: this.deps.eventStore,

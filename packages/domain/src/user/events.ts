@@ -111,23 +111,6 @@ export type RegistrationDeleted = DomainEvent<'RegistrationDeleted', { userId: s
 /** One per import request, on `import-<id>`: the public `user.bulk.create`. Ids only. */
 export type UsersImported = DomainEvent<'UsersImported', { importId: string; tenantId: string; userIds: string[]; instant: number }>;
 
-/** A refresh token on its own `refreshtoken-<id>` stream; the token is stored as a SHA-256 digest only. */
-export type RefreshTokenIssued = DomainEvent<
-  'RefreshTokenIssued',
-  {
-    tokenId: string;
-    userId: string;
-    tenantId: string;
-    applicationId: string;
-    tokenHash: string;
-    startInstant: number;
-    expiresAt?: number;
-    metaData?: Record<string, unknown>;
-    imported?: boolean;
-  }
->;
-export type RefreshTokenRevoked = DomainEvent<'RefreshTokenRevoked', { tokenId: string; userId: string; tenantId: string; instant: number }>;
-
 export type LoginSucceeded = DomainEvent<
   'LoginSucceeded',
   {

@@ -1,0 +1,25 @@
+import type { EventStore } from '@idstream/eventstore';
+import type { JobQueue, Worker } from '@idstream/jobs';
+import type { Logger } from '@idstream/platform';
+import type { ReadModels } from '@idstream/projector';
+import { EMAIL_QUEUE, type EmailJob } from '@idstream/reactors';
+import { createEmailSender, type SmtpSettings } from './email-sender.js';
+
+export interface EmailWorkerOptions {
+  openSealed(sealed: string): string;
+  smtp?: SmtpSettings;
+  dataDir: string;
+  baseUrl?: string;
+}
+
+/** Consumes the `emails` queue (verification, setup and forgot password emails). */
+export function startEmailWorker(deps: { eventStore: EventStore; jobs: JobQueue; readModels: ReadModels; logger: Logger }, options: EmailWorkerOptions): Worker {
+  const send = createEmailSender({ eventStore: deps.eventStore, users: () => deps.readModels.users, logger: deps.logger, ...options });
+  return deps.jobs.work<EmailJob>(EMAIL_QUEUE, (job) => send(job), {
+    concurrency: 4,
+    onAttempt: (outcome) => {
+      const level = outcome.status === 'completed' ? 'debug' : 'warn';
+      deps.logger[level]({ job: outcome.context.id, attempt: outcome.context.attempt, status: outcome.status, error: outcome.error }, 'email attempt');
+    },
+  });
+}
