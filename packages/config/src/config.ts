@@ -27,6 +27,8 @@ export interface IdstreamConfig {
   /** Base URL of this service as users reach it (links in emails). */
   publicUrl?: string;
   trustProxy: boolean;
+  /** Base URL of Facebook's Graph API (a local stand-in in tests). */
+  facebookGraphUrl: string;
 }
 
 export class ConfigError extends Error {
@@ -70,6 +72,7 @@ export function loadConfig(env: Env = process.env): IdstreamConfig {
     ),
     ...withValue('publicUrl', url(env, 'IDSTREAM_PUBLIC_URL', ['http:', 'https:'])),
     trustProxy: boolean(env, 'IDSTREAM_TRUST_PROXY', false),
+    facebookGraphUrl: url(env, 'IDSTREAM_FACEBOOK_GRAPH_URL', ['http:', 'https:']) ?? 'https://graph.facebook.com',
   };
 }
 

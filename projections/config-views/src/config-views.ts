@@ -13,6 +13,7 @@ export const configCollectionNames: Record<ConfigKind, string> = {
   ApiKey: 'api_keys',
   Webhook: 'webhooks',
   Key: 'keys',
+  IdentityProvider: 'identity_providers',
 };
 
 /** Documents of configuration entities that are not tenant-scoped use this tenant id. */

@@ -13,6 +13,7 @@ export const configKinds = {
   ApiKey: 'apikey',
   Webhook: 'webhook',
   Key: 'key',
+  IdentityProvider: 'identityprovider',
 } as const satisfies Record<string, EntityCategory>;
 
 export type ConfigKind = keyof typeof configKinds;
@@ -38,7 +39,7 @@ export interface ConfigState {
   document?: ConfigDocument;
 }
 
-const configEventPattern = /^(Tenant|Application|ApiKey|Webhook|Key)(Created|Updated|Deleted)$/;
+const configEventPattern = /^(Tenant|Application|ApiKey|Webhook|Key|IdentityProvider)(Created|Updated|Deleted)$/;
 
 export function parseConfigEventType(type: string): { kind: ConfigKind; change: 'Created' | 'Updated' | 'Deleted' } | undefined {
   const match = configEventPattern.exec(type);

@@ -8,7 +8,8 @@ import { resources } from '../../application/resources/index.js';
 import { configResourceRouter } from './config-resources.js';
 import { loginRouter } from './login.js';
 import { passwordlessRouter } from './passwordless.js';
-import { keyRouter } from './system.js';
+import { keyRouter } from './keys.js';
+import { identityProviderRouter } from './identity-providers.js';
 import { userRouter } from './users.js';
 import { webhookDeliveryRouter } from './webhook-deliveries.js';
 import { eventStreamRouter } from './event-stream.js';
@@ -17,6 +18,7 @@ import { eventSchemaRouter } from './event-schema.js';
 export function apiRouters(ctx: AppContext): Router[] {
   return [
     keyRouter(ctx),
+    identityProviderRouter(ctx),
     userRouter(ctx),
     loginRouter(ctx),
     passwordlessRouter(ctx),
