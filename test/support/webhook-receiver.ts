@@ -9,18 +9,27 @@ export interface ReceivedRequest {
   receivedAt: number;
 }
 
+export interface Reply {
+  status?: number;
+  delayMs?: number;
+  hang?: boolean;
+}
+
 export interface WebhookReceiver {
   url: string;
   received: ReceivedRequest[];
-  /** Status to answer with (a function lets a test fail the first N deliveries). */
-  respondWith(status: number | ((request: ReceivedRequest) => number)): void;
+  /**
+   * Status to answer with (a function lets a test fail the first N deliveries). A {@link Reply}
+   * can also delay the answer, or never answer (`hang`) to exercise timeouts.
+   */
+  respondWith(status: number | Reply | ((request: ReceivedRequest) => number | Reply)): void;
   waitFor(predicate: (requests: ReceivedRequest[]) => boolean, timeoutMs?: number): Promise<ReceivedRequest[]>;
   close(): Promise<void>;
 }
 
 export async function startWebhookReceiver(): Promise<WebhookReceiver> {
   const received: ReceivedRequest[] = [];
-  let responder: (request: ReceivedRequest) => number = () => 200;
+  let responder: (request: ReceivedRequest) => number | Reply = () => 200;
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -34,8 +43,15 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
       }
       const request = { headers: req.headers, rawBody, body, receivedAt: Date.now() };
       received.push(request);
-      res.statusCode = responder(request);
-      res.end();
+      const answer = responder(request);
+      const reply: Reply = typeof answer === 'number' ? { status: answer } : answer;
+      if (reply.hang) return;
+      const send = () => {
+        res.statusCode = reply.status ?? 200;
+        res.end();
+      };
+      if (reply.delayMs) setTimeout(send, reply.delayMs);
+      else send();
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -44,7 +60,7 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
     url: `http://127.0.0.1:${port}/hook`,
     received,
     respondWith(status) {
-      responder = typeof status === 'number' ? () => status : status;
+      responder = typeof status === 'function' ? status : () => status;
     },
     async waitFor(predicate, timeoutMs = 10_000) {
       const deadline = Date.now() + timeoutMs;
