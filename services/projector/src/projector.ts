@@ -10,6 +10,7 @@ import { ProjectionRunner, ViewProjectionHandler, localWaiter, type PositionWait
 import { configCollectionNames, configProjection } from '@idstream/projection-config-views';
 import { USER_VIEWS_ALIAS, userViewProjection, type UserViewBody } from '@idstream/projection-user-views';
 import { UserSearchHandler } from '@idstream/projection-user-search';
+import { LOGIN_RECORDS_CHECKPOINT, REFRESH_TOKENS_COLLECTION, loginRecordsProjection, refreshTokensProjection, type RefreshTokensBody } from '@idstream/projection-user-views';
 import { DELIVERY_LOG_CHECKPOINT, deliveryLogProjection, WebhookReactor } from '@idstream/reactors';
 import { PasswordlessEmailReactor } from '@idstream/reactors';
 import { EmailReactor } from '@idstream/reactors';
@@ -33,6 +34,7 @@ export class Projector {
   readonly webhookReactor: ProjectionRunner;
   readonly emailReactor: ProjectionRunner;
   readonly passwordlessEmailReactor: ProjectionRunner;
+  readonly loginRecords: ProjectionRunner;
   readonly webhookDeliveryLog: ProjectionRunner;
 
   constructor(private readonly deps: ProjectorDependencies) {
@@ -49,6 +51,7 @@ export class Projector {
     );
     this.userViews = this.userViewsRunner(readModels.usersCollectionName);
     this.passwordlessEmailReactor = new ProjectionRunner(eventStore, new PasswordlessEmailReactor(views, jobs), { onError });
+    this.loginRecords = new ProjectionRunner(eventStore, new ViewProjectionHandler(LOGIN_RECORDS_CHECKPOINT, views, [{ collection: readModels.loginRecords, projection: loginRecordsProjection }]), { onError });
     this.userSearch = this.userSearchRunner(readModels.search, readModels.searchVersion);
     this.emailReactor = new ProjectionRunner(eventStore, new EmailReactor(views, jobs), { onError });
     this.webhookReactor = new ProjectionRunner(
@@ -73,6 +76,7 @@ export class Projector {
   async start(): Promise<void> {
     await Promise.all([this.configViews.start(), this.userViews.start(), this.userSearch.start(), this.webhookReactor.start(), this.webhookDeliveryLog.start()]);
     await this.passwordlessEmailReactor.start();
+    await this.loginRecords.start();
     await this.emailReactor.start();
   }
 
@@ -80,12 +84,14 @@ export class Projector {
   async catchUp(timeoutMs?: number): Promise<void> {
     await Promise.all([this.configViews, this.userViews, this.userSearch, this.webhookReactor, this.webhookDeliveryLog].map((r) => r.catchUp(timeoutMs)));
     await this.passwordlessEmailReactor.catchUp(timeoutMs);
+    await this.loginRecords.catchUp(timeoutMs);
     await this.emailReactor.catchUp(timeoutMs);
   }
 
   async stop(): Promise<void> {
     await Promise.all([this.configViews.stop(), this.userViews.stop(), this.userSearch.stop(), this.webhookReactor.stop(), this.webhookDeliveryLog.stop()]);
     await this.passwordlessEmailReactor.stop();
+    await this.loginRecords.stop();
     await this.emailReactor.stop();
   }
 
@@ -133,6 +139,7 @@ export class Projector {
     return new ProjectionRunner(
       eventStore,
       new ViewProjectionHandler(userViewsCheckpoint(collectionName), views, [
+        { collection: views.collection<RefreshTokensBody>(REFRESH_TOKENS_COLLECTION), projection: refreshTokensProjection },
         { collection: views.collection<UserViewBody>(collectionName), projection: userViewProjection },
       ]),
       { onError: (error, name) => logger.error({ err: error, projection: name }, 'projection batch failed; retrying') },

@@ -5,6 +5,7 @@
 import type { ConfigDocument, ConfigKind } from '@idstream/domain';
 import { configCollectionNames } from '@idstream/projection-config-views';
 import { USER_VIEWS_ALIAS, type UserViewBody } from '@idstream/projection-user-views';
+import { LOGIN_RECORDS_COLLECTION, REFRESH_TOKENS_COLLECTION, type LoginRecordBody, type RefreshTokensBody } from '@idstream/projection-user-views';
 import type { SearchIndex } from '@idstream/search';
 import type { ViewCollection, ViewDatabase } from '@idstream/views';
 import { DELIVERY_LOG_COLLECTION, type DeliveryLogBody } from '@idstream/reactors';
@@ -20,6 +21,10 @@ export interface ReadModels {
   config: Record<ConfigKind, ViewCollection<ConfigDocument>>;
   search: SearchIndex;
   searchVersion: number;
+  /** Refresh tokens by user (applied with the user views). */
+  refreshTokens: ViewCollection<RefreshTokensBody>;
+  /** Successful logins, eventually consistent. */
+  loginRecords: ViewCollection<LoginRecordBody>;
   /** The webhook delivery log (one document per webhook and public event). */
   webhookDeliveries: ViewCollection<DeliveryLogBody>;
 }
@@ -45,6 +50,8 @@ export async function resolveReadModels(views: ViewDatabase, search: SearchIndex
     config,
     search: await search.version(searchVersion),
     searchVersion,
+    refreshTokens: views.collection<RefreshTokensBody>(REFRESH_TOKENS_COLLECTION),
+    loginRecords: views.collection<LoginRecordBody>(LOGIN_RECORDS_COLLECTION),
     webhookDeliveries: views.collection<DeliveryLogBody>(DELIVERY_LOG_COLLECTION),
   };
 }

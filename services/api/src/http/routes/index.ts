@@ -7,6 +7,9 @@ import type { AppContext } from '../../application/context.js';
 import { resources } from '../../application/resources/index.js';
 import { configResourceRouter } from './config-resources.js';
 import { loginRouter } from './login.js';
+import { jwtRouter } from './jwt.js';
+import { twoFactorRouter } from './two-factor.js';
+import { loginRecordRouter } from './login-records.js';
 import { passwordlessRouter } from './passwordless.js';
 import { keyRouter } from './keys.js';
 import { identityProviderRouter } from './identity-providers.js';
@@ -21,6 +24,9 @@ export function apiRouters(ctx: AppContext): Router[] {
     identityProviderRouter(ctx),
     userRouter(ctx),
     loginRouter(ctx),
+    jwtRouter(ctx),
+    twoFactorRouter(ctx),
+    loginRecordRouter(ctx),
     passwordlessRouter(ctx),
     webhookDeliveryRouter(ctx),
     eventStreamRouter(ctx),
