@@ -1,8 +1,10 @@
 /**
  * Write throughput of the SQLite view store: `npx tsx packages/views/bench/sqlite-write.ts [total] [batch]`.
- * Documents look like user views (two keys, ~400-byte body); a second pass rewrites them all with
- * unchanged keys, as profile updates do.
+ * Documents look like user views (random UUIDv4 ids, two keys, ~400-byte body); a second pass
+ * rewrites them all with unchanged keys, as profile updates do. `IDS=sequential` uses ordered ids
+ * (as UUIDv7 would be) to show the cost of random B-tree inserts.
  */
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,8 +16,13 @@ const dir = mkdtempSync(join(tmpdir(), 'idstream-views-bench-'));
 const db = openSqliteViewDatabase({ path: join(dir, 'views.db') });
 const users = db.collection('users_v1');
 
+const sequential = process.env.IDS === 'sequential';
+const ids = Array.from({ length: total }, (_, n) =>
+  sequential ? `${n.toString(16).padStart(8, '0')}-7c1e-4b8a-9f3d-${(n * 7919).toString(16).padStart(12, '0')}` : randomUUID(),
+);
+
 function userDoc(n: number, position: number): ViewDocument {
-  const id = `${n.toString(16).padStart(8, '0')}-7c1e-4b8a-9f3d-${(n * 7919).toString(16).padStart(12, '0')}`;
+  const id = ids[n]!;
   const email = `user${n}@example.com`;
   return {
     id,

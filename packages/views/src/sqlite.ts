@@ -68,6 +68,9 @@ export function openSqliteViewDatabase(options: SqliteViewDatabaseOptions): View
   // Views can be rebuilt from the log and the checkpoint commits with the rows, so losing the last
   // transactions on power failure only means replaying them; NORMAL skips an fsync per commit.
   db.pragma('synchronous = NORMAL');
+  // A 40 MB WAL between checkpoints instead of 4 MB: projection batches dirty many index pages, and
+  // a page rewritten by several batches is then copied into the database file once.
+  db.pragma('wal_autocheckpoint = 10000');
   db.pragma(`cache_size = ${-1024 * Math.trunc(options.cacheSizeMiB ?? 64)}`);
   db.exec(`
     CREATE TABLE IF NOT EXISTS view_checkpoints (name TEXT PRIMARY KEY, position INTEGER NOT NULL) WITHOUT ROWID;
