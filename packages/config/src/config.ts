@@ -23,6 +23,8 @@ export interface IdstreamConfig {
   elasticsearchUrl?: string;
   elasticsearchIndexPrefix: string;
   redisUrl?: string;
+  /** Key prefix of the BullMQ queues (several deployments or test runs can share one Redis). */
+  redisPrefix: string;
   smtp?: { host: string; port: number; secure: boolean; user?: string; password?: string; from: string };
   /** Base URL of this service as users reach it (links in emails). */
   publicUrl?: string;
@@ -59,6 +61,7 @@ export function loadConfig(env: Env = process.env): IdstreamConfig {
     ...withValue('elasticsearchUrl', url(env, 'ELASTICSEARCH_URL', ['http:', 'https:'])),
     elasticsearchIndexPrefix: optional(env, 'ELASTICSEARCH_INDEX_PREFIX') ?? 'idstream',
     ...withValue('redisUrl', url(env, 'REDIS_URL', ['redis:', 'rediss:'])),
+    redisPrefix: optional(env, 'REDIS_PREFIX') ?? 'idstream',
     ...withValue(
       'smtp',
       smtpHost && {

@@ -37,7 +37,7 @@ export async function openAdapters(config: IdstreamConfig, logger: Logger): Prom
     ? await openElasticsearchIndex({ node: config.elasticsearchUrl, indexPrefix: config.elasticsearchIndexPrefix })
     : await openSqliteSearchIndex({ path: file('search.db') });
   const jobs = config.redisUrl
-    ? await openBullMqJobQueue({ connection: config.redisUrl, prefix: 'idstream' })
+    ? await openBullMqJobQueue({ connection: config.redisUrl, prefix: config.redisPrefix })
     : await openSqliteJobQueue({ path: file('jobs.db') });
   const masterKey = config.masterKey ?? loadMasterKey(config.dataDir);
 

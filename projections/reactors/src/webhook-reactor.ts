@@ -32,11 +32,14 @@ export interface WebhookDocument extends ConfigDocument {
   deliveryPolicy?: Partial<DeliveryPolicy>;
 }
 
-/** Job ids are `<public event id>:<webhook id>`: one job per pair, whatever replays the log. */
-export const webhookJobId = (eventId: string, webhookId: string): string => `${eventId}:${webhookId}`;
+/**
+ * Job ids are `<public event id>.<webhook id>`: one job per pair, whatever replays the log. (Not `:`,
+ * which BullMQ refuses in custom job ids.)
+ */
+export const webhookJobId = (eventId: string, webhookId: string): string => `${eventId}.${webhookId}`;
 
 export function parseWebhookJobId(jobId: string): { eventId: string; webhookId: string } | undefined {
-  const [eventId, webhookId, rest] = jobId.split(':');
+  const [eventId, webhookId, rest] = jobId.split('.');
   return eventId && webhookId && rest === undefined ? { eventId, webhookId } : undefined;
 }
 
