@@ -7,6 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { decodeJwt } from 'jose';
 import { FusionAuthClient } from '@fusionauth/typescript-client';
+import { passwordlessStream } from '../../packages/domain/src/index.js';
+import { passwordlessLogin } from '../../services/api/src/application/passwordless.js';
 import { failure, rawRequest, type TestService } from '../support/harness.js';
 import { passwordlessLinkOf, startSmtpCapture, type SmtpCapture } from '../support/smtp-capture.js';
 import { createPasswordlessApp, defaultTenantId, seedUser, startPasswordlessService } from '../support/passwordless-fixtures.js';
@@ -145,6 +147,21 @@ describe('single use under a race', () => {
     );
     expect(statuses.filter((s) => s === 200)).toHaveLength(1);
     expect(statuses.filter((s) => s === 404)).toHaveLength(19);
+  });
+
+  it('20 concurrent uses inside one process all read the code before any writes: still exactly one succeeds', async () => {
+    // HTTP parsing can serialise requests on an in-process store; calling the use case directly makes
+    // every attempt read the stream before the first append, so only the conditional write decides.
+    const user = await registeredUser();
+    const code = await start(user.email);
+    const ctx = svc.service.context;
+    const outcomes = await Promise.all(
+      Array.from({ length: 20 }, () => passwordlessLogin(ctx, { code, noJWT: true, info: {}, withEncryptionScheme: false })),
+    );
+    expect(outcomes.filter((o) => o.status === 200)).toHaveLength(1);
+    expect(outcomes.filter((o) => o.status === 404)).toHaveLength(19);
+    const stream = await svc.service.adapters.eventStore.readStream(passwordlessStream(code));
+    expect(stream.filter((e) => e.type === 'PasswordlessCodeConsumed')).toHaveLength(1);
   });
 });
 

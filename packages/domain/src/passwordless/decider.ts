@@ -22,7 +22,8 @@ export type PasswordlessCommand =
       send?: { ipAddress?: string };
     }
   | { type: 'SendCode'; now: number; ipAddress?: string }
-  | { type: 'ConsumeCode'; now: number; ipAddress?: string };
+  /** `tenantId` scopes the use: a code of another tenant is not found (and stays usable). */
+  | { type: 'ConsumeCode'; now: number; tenantId?: string; ipAddress?: string };
 
 export interface PasswordlessCode {
   userId: string;
@@ -68,7 +69,7 @@ export const passwordlessDecider: Decider<PasswordlessCommand, PasswordlessEvent
         return [{ type: 'PasswordlessCodeSent', data: { userId, tenantId, applicationId, instant: command.now, issuedRevision, ...(command.ipAddress && { ipAddress: command.ipAddress }) } }];
       }
       case 'ConsumeCode': {
-        if (!isUsable(state, command.now)) throw new NotFoundError('passwordless code');
+        if (!isUsable(state, command.now) || (command.tenantId && state.code.tenantId !== command.tenantId)) throw new NotFoundError('passwordless code');
         const { userId, tenantId, applicationId } = state.code;
         return [{ type: 'PasswordlessCodeConsumed', data: { userId, tenantId, applicationId, instant: command.now, ...(command.ipAddress && { ipAddress: command.ipAddress }) } }];
       }

@@ -43,6 +43,7 @@ export class RateLimitedError extends Error {
 }
 
 const MAX_CODE_DRAWS = 5;
+const MAX_CODE_LENGTH = 1024;
 
 /** `POST /api/passwordless/start`: a new code for the user; 404 when there is no such user. */
 export async function startPasswordless(ctx: AppContext, input: PasswordlessStartInput): Promise<{ code: string }> {
@@ -81,7 +82,7 @@ export async function sendPasswordlessCode(ctx: AppContext, input: { code: strin
   if (!tenant) throw ValidationError.field('code', 'invalid', 'The [code] is not valid.');
   enforceSendLimit(ctx, tenant, found.userId, input.ipAddress);
   try {
-    await runCommand(ctx, input.code, found.userId, { type: 'SendCode', now: ctx.now(), ...(input.ipAddress && { ipAddress: input.ipAddress }) }, found.tenantId, input.metadata);
+    await runCommand(ctx, input.code, { type: 'SendCode', now: ctx.now(), ...(input.ipAddress && { ipAddress: input.ipAddress }) }, { ...input.metadata, tenantId: found.tenantId });
   } catch (error) {
     // Consumed or expired between the read and the append.
     if (error instanceof NotFoundError) throw ValidationError.field('code', 'invalid', 'The [code] is not valid. It may have expired or already been used.');
@@ -105,25 +106,34 @@ export type PasswordlessLoginOutcome = LoginOutcome & { state?: Record<string, u
  * concurrent uses exactly one succeeds), then the shared login path. Unknown, expired or used → 404.
  */
 export async function passwordlessLogin(ctx: AppContext, input: PasswordlessLoginInput): Promise<PasswordlessLoginOutcome> {
-  const found = await loadCode(ctx, input.code);
-  if (!found || (input.scopedTenantId && found.tenantId !== input.scopedTenantId)) return { status: 404 };
-  const [tenant, application] = await Promise.all([ctx.readModels.config.Tenant.get(found.tenantId), ctx.readModels.config.Application.get(found.applicationId)]);
-  if (!tenant || !application) return { status: 404 };
+  // No read before the write: the consuming append itself decides, so it is the only guard.
+  let code: PasswordlessCode;
   try {
-    await runCommand(ctx, input.code, found.userId, { type: 'ConsumeCode', now: ctx.now(), ...(input.info.ipAddress && { ipAddress: input.info.ipAddress }) }, found.tenantId, input.metadata);
+    if (input.code.length === 0 || input.code.length > MAX_CODE_LENGTH) return { status: 404 };
+    const consumed = await runCommand(ctx, input.code, {
+      type: 'ConsumeCode',
+      now: ctx.now(),
+      ...(input.scopedTenantId && { tenantId: input.scopedTenantId }),
+      ...(input.info.ipAddress && { ipAddress: input.info.ipAddress }),
+    }, input.metadata);
+    code = consumed.state.code!;
   } catch (error) {
     if (error instanceof NotFoundError) return { status: 404 };
     throw error;
   }
-  const view = await findUser(ctx, { id: found.userId }, found.tenantId);
-  if (!view) return { status: 404 };
+  const [tenant, application, view] = await Promise.all([
+    ctx.readModels.config.Tenant.get(code.tenantId),
+    ctx.readModels.config.Application.get(code.applicationId),
+    findUser(ctx, { id: code.userId }, code.tenantId),
+  ]);
+  if (!tenant || !application || !view) return { status: 404 };
   const outcome = await completeLogin(
     ctx,
     view,
     { tenant: tenant.body, application: application.body, noJWT: input.noJWT, info: input.info, ...(input.metadata && { metadata: input.metadata }), withEncryptionScheme: input.withEncryptionScheme },
     'PASSWORDLESS',
   );
-  return { ...outcome, ...(found.state && { state: found.state }) };
+  return { ...outcome, ...(code.state && { state: code.state }) };
 }
 
 /** The code's current state if it can still be used, read from its own stream. */
@@ -136,7 +146,7 @@ export type CodeStatus = { kind: 'unknown' } | { kind: 'used' | 'expired'; code:
 
 /** Why a code can or cannot be used: the magic-link page tells people which. */
 export async function codeStatus(ctx: AppContext, code: string): Promise<CodeStatus> {
-  if (code.length === 0 || code.length > 1024) return { kind: 'unknown' };
+  if (code.length === 0 || code.length > MAX_CODE_LENGTH) return { kind: 'unknown' };
   const events = await ctx.eventStore.readStream(passwordlessStream(code));
   const state = fold(passwordlessDecider, events.map((e) => ({ type: e.type, data: e.data }) as PasswordlessEvent));
   if (!state.code) return { kind: 'unknown' };
@@ -169,7 +179,6 @@ async function issueCode(
       await runCommand(
         ctx,
         code,
-        input.userId,
         {
           type: 'IssueCode',
           userId: input.userId,
@@ -181,8 +190,7 @@ async function issueCode(
           ...(input.state && { state: input.state }),
           ...(input.send && { send: input.send }),
         },
-        input.tenant.id,
-        input.metadata,
+        { ...input.metadata, tenantId: input.tenant.id },
       );
       return { code };
     } catch (error) {
@@ -193,8 +201,9 @@ async function issueCode(
   }
 }
 
-function runCommand(ctx: AppContext, code: string, userId: string, command: PasswordlessCommand, tenantId: string, metadata?: EventMetadata) {
-  return handleCommand(ctx.eventStore, passwordlessStream(code), userId, passwordlessDecider, command, { tenantId, metadata: { ...metadata, tenantId } });
+function runCommand(ctx: AppContext, code: string, command: PasswordlessCommand, metadata?: EventMetadata) {
+  const stream = passwordlessStream(code);
+  return handleCommand(ctx.eventStore, stream, stream, passwordlessDecider, command, metadata ? { metadata } : {});
 }
 
 function enforceSendLimit(ctx: AppContext, tenant: ConfigDocument, userId: string, ipAddress: string | undefined): void {
