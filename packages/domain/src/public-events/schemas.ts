@@ -83,6 +83,13 @@ const shapes: Record<string, TypeShape> = {
   'user.registration.delete': withUser('A registration was deleted.', { required: ['applicationId', 'registration'], properties: { applicationId: uuid, registration } }),
   'user.identity-provider.link': withUser('A user was linked to an identity provider.', { properties: { identityProviderLink: { type: 'object' } } }),
   'user.identity-provider.unlink': withUser('A user was unlinked from an identity provider.', { properties: { identityProviderLink: { type: 'object' } } }),
+  'user.email.update': withUser('A user changed their email; `previousEmail` is the old one.', { properties: { previousEmail: { type: 'string' } } }),
+  'user.registration.verified': withUser('A registration was verified.', { properties: { applicationId: uuid, registration } }),
+  'user.two-factor.method.add': withUser('A two-factor method was added.', { properties: { method: { type: 'object' } } }),
+  'user.two-factor.method.remove': withUser('A two-factor method was removed.', { properties: { method: { type: 'object' } } }),
+  'user.login.new-device': withUser('A login from a new device.', { properties: { applicationId: uuid, authenticationType: { type: 'string' } } }),
+  'user.login.suspicious': withUser('A suspicious login.', { properties: { applicationId: uuid, authenticationType: { type: 'string' } } }),
+  'jwt.refresh': { description: 'An access token was refreshed.', properties: { applicationId: uuid, userId: uuid, token: { type: 'string' }, original: { type: 'string' } } },
   'jwt.refresh-token.revoke': { description: 'Refresh tokens were revoked.', properties: { userId: uuid, applicationTimeToLiveInSeconds: { type: 'object' }, user } },
 };
 
