@@ -51,7 +51,7 @@ export async function importKey(ctx: AppContext, id: string, input: KeyInput): P
   const material = parseMaterial(input, errors);
   await checkUnique(ctx, id, name, errors);
   errors.throwIfAny();
-  const kid = typeof input.kid === 'string' && input.kid ? input.kid : randomToken(12);
+  const kid = typeof input.kid === 'string' && input.kid ? input.kid : randomToken(16).slice(0, 16);
   const document: KeyDocument & Record<string, unknown> = {
     id,
     name: name!,

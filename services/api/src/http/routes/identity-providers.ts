@@ -312,7 +312,8 @@ function sendOutcome(req: Request, res: Response, outcome: IdentityProviderLogin
 
 function queryUuid(req: Request, name: string, errors: FieldErrors): string | undefined {
   const value = req.query[name];
-  if (value === undefined || value === '') return undefined;
+  // FusionAuth's typescript client sends an absent optional parameter as the text "undefined"/"null".
+  if (value === undefined || value === '' || value === 'undefined' || value === 'null') return undefined;
   if (!isUuid(value)) {
     errors.add(name, 'couldNotConvert', `[${name}] must be a UUID.`);
     return undefined;
