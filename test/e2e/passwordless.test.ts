@@ -9,7 +9,10 @@ import { decodeJwt } from 'jose';
 import { FusionAuthClient } from '@fusionauth/typescript-client';
 import { passwordlessStream } from '../../packages/domain/src/index.js';
 import { passwordlessLogin } from '../../services/api/src/application/passwordless.js';
-import { failure, rawRequest, type TestService } from '../support/harness.js';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { simpleParser } from 'mailparser';
+import { failure, rawRequest, startTestService, type TestService } from '../support/harness.js';
 import { passwordlessLinkOf, startSmtpCapture, type SmtpCapture } from '../support/smtp-capture.js';
 import { createPasswordlessApp, defaultTenantId, seedUser, startPasswordlessService } from '../support/passwordless-fixtures.js';
 
@@ -204,6 +207,32 @@ describe('email delivery over SMTP', () => {
     const used = await failure(anonymous.sendPasswordlessCode({ code }));
     expect(used.statusCode).toBe(400);
     expect(used.exception.fieldErrors.code[0].code).toBe('[invalid]code');
+  });
+});
+
+describe('dev mailbox', () => {
+  it('without SMTP_HOST the email is written to <dataDir>/mailbox as an .eml file', async () => {
+    const dev = await startTestService({ env: { IDSTREAM_PUBLIC_URL: 'https://login.idstream.test' } });
+    try {
+      const devTenant = await defaultTenantId(dev);
+      const devApp = await createPasswordlessApp(dev, { tenantId: devTenant });
+      const address = email();
+      await seedUser(dev, { tenantId: devTenant, email: address, registeredTo: [devApp] });
+      expect((await new FusionAuthClient('', dev.url).sendPasswordlessCode({ applicationId: devApp, loginId: address })).statusCode).toBe(200);
+      const mailbox = join(dev.dataDir, 'mailbox');
+      let files: string[] = [];
+      for (let i = 0; i < 100 && files.length === 0; i++) {
+        files = existsSync(mailbox) ? readdirSync(mailbox).filter((f) => f.endsWith('.eml')) : [];
+        if (files.length === 0) await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(files).toHaveLength(1);
+      const parsed = await simpleParser(readFileSync(join(mailbox, files[0]!)));
+      expect(parsed.to && !Array.isArray(parsed.to) ? parsed.to.text : '').toBe(address);
+      const code = new URL(/https:\/\/login\.idstream\.test\/passwordless\/link\?code=\S+/.exec(parsed.text ?? '')![0]).searchParams.get('code')!;
+      expect((await new FusionAuthClient('', dev.url).passwordlessLogin({ code })).statusCode).toBe(200);
+    } finally {
+      await dev.destroy();
+    }
   });
 });
 
