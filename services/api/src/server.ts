@@ -46,7 +46,7 @@ export async function startIdstream(config: IdstreamConfig, options: { logger?: 
     config: pollingWaiter('config-views', () => adapters.views.getCheckpoint(CONFIG_VIEWS_CHECKPOINT)),
     search: pollingWaiter('user-search', () => readModels.search.getCheckpoint(userSearchCheckpoint(readModels.searchVersion))),
   };
-  const context: AppContext = { config, logger, eventStore: adapters.eventStore, readModels, waiters, signingKeys, secrets, now: () => Date.now(), jobs: adapters.jobs };
+  const context: AppContext = { config, logger, eventStore: adapters.eventStore, readModels, waiters, signingKeys, secrets, now: () => Date.now(), ...(projector && { rebuildSearch: () => projector.rebuildUserSearch() }), jobs: adapters.jobs };
 
   // 2. Wait until the views reflect the log, so the first requests see everything already written.
   const head = await adapters.eventStore.headPosition();

@@ -17,6 +17,8 @@ export interface AppContext {
   signingKeys: SigningKeys;
   secrets: SecretBox;
   now(): number;
+  /** Rebuilds the user search index from the event log (only where the projector runs). */
+  rebuildSearch?(): Promise<unknown>;
   /** The job queue (webhook redelivery puts jobs back). */
   jobs?: JobQueue;
 }

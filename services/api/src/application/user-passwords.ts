@@ -3,9 +3,10 @@
  * password a change hands to the Login API, and re-hash on login. Every id and code is stored as a
  * SHA-256 digest and consumed in one conditional append (the user stream's expected revision).
  */
+import { randomUUID } from 'node:crypto';
 import { handleCommand } from '@idstream/commands';
 import { randomToken, sha256Base64url, verify } from '@idstream/crypto';
-import { FieldErrors, NotFoundError, ValidationError, userDecider, userStream, type ConfigDocument, type RequestInfo, type StoredPassword } from '@idstream/domain';
+import { FieldErrors, NotFoundError, ValidationError, refreshTokenStream, userDecider, userStream, type ConfigDocument, type RequestInfo, type StoredPassword } from '@idstream/domain';
 import { EMAILED_SECRET_PURPOSE } from '@idstream/reactors';
 import type { UserView } from '@idstream/projection-user-views';
 import { oneTimePasswordKey } from '@idstream/projection-user-views';
@@ -106,7 +107,8 @@ export async function changePassword(ctx: AppContext, input: ChangePasswordInput
     implicitEmailVerification: emailConfigurationOf(tenant).implicitEmailVerificationAllowed !== false,
     ...(input.info && { info: input.info }),
   });
-  await ctx.waiters.users.waitFor(result.position);
+  const revoked = await revokeRefreshTokens(ctx, view.id, view.tenantId, now);
+  await ctx.waiters.users.waitFor(Math.max(result.position, revoked));
   return oneTimePassword ? { oneTimePassword } : {};
 }
 
@@ -135,4 +137,15 @@ export async function consumeOneTimePassword(ctx: AppContext, oneTimePassword: s
 export async function rehashPassword(ctx: AppContext, userId: string, password: StoredPassword): Promise<number> {
   const result = await handleCommand(ctx.eventStore, userStream(userId), userId, userDecider, { type: 'RehashPassword', password, instant: ctx.now() });
   return result.position;
+}
+
+/** Revokes every refresh token of the user (a password change signs out every session). */
+export async function revokeRefreshTokens(ctx: AppContext, userId: string, tenantId: string, instant: number): Promise<number> {
+  const tokens = Object.keys((await ctx.readModels.refreshTokens.get(userId))?.body.tokens ?? {});
+  let position = 0;
+  for (const tokenId of tokens) {
+    const appended = await ctx.eventStore.append(refreshTokenStream(tokenId), [{ id: randomUUID(), type: 'RefreshTokenRevoked', data: { tokenId, userId, tenantId, instant } }], 'any');
+    position = appended.position;
+  }
+  return position;
 }
