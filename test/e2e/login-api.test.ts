@@ -180,6 +180,29 @@ describe('POST /api/login', () => {
   });
 });
 
+describe('one-time password, email verification', () => {
+  it('oneTimePassword logs in once (404 the second time); 212 with emailVerificationId under FormField', async () => {
+    const user = await newUser();
+    const otp = `otp-${randomUUID()}`;
+    const { createHash } = await import('node:crypto');
+    // The Users capability issues it on a password change; here the event is appended directly.
+    await appendUserEvent(user.id, 'OneTimePasswordIssued', { userId: user.id, tenantId, hash: createHash('sha256').update(otp).digest('base64url'), expiresAt: Date.now() + 60_000, refreshTokenAllowed: false });
+    const first = await client.login({ oneTimePassword: otp } as never);
+    expect(first.statusCode).toBe(200);
+    expect(decodeJwt(first.response.token!).authenticationType).toBe('ONE_TIME_PASSWORD');
+    expect((await failure(client.login({ oneTimePassword: otp } as never))).statusCode).toBe(404);
+
+    const tenant = await svc.client.createTenant(null as unknown as string, { tenant: { name: `Verify ${randomUUID()}`, emailConfiguration: { verifyEmail: true, verificationStrategy: 'FormField' } } as never });
+    const scoped = new FusionAuthClient(svc.apiKey, svc.url, tenant.response.tenant!.id!);
+    const email = `unverified-${randomUUID()}@example.com`;
+    await scoped.createUser(null as unknown as string, { user: { email, password: 'unverified password' } });
+    const response = await scoped.login({ loginId: email, password: 'unverified password' });
+    expect(response.statusCode).toBe(212);
+    expect(response.response.emailVerificationId).toEqual(expect.any(String));
+    expect(response.response.user?.verified).toBe(false);
+  });
+});
+
 describe('refresh tokens and the JWT API', () => {
   it('exchange, one-time-use rotation, list, revoke by id/user/token, logout', async () => {
     const app = await client.createApplication(null as unknown as string, {
