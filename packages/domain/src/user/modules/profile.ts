@@ -11,10 +11,13 @@ export function existing(state: UserState): UserRecord {
   return state.user;
 }
 
+/** Kept by the server, not changed by a request (the login projection sets lastLoginInstant on the view only). */
+const serverInstants = new Set(['lastUpdateInstant', 'lastLoginInstant', 'passwordLastUpdateInstant']);
+
 /** Fields that differ between two versions of a user (top level), for history and webhooks. */
 export function changedFields(before: UserRecord, after: UserRecord): string[] {
   const keys = new Set([...Object.keys(before), ...Object.keys(after)]);
-  return [...keys].filter((key) => key !== 'lastUpdateInstant' && JSON.stringify(before[key]) !== JSON.stringify(after[key])).sort();
+  return [...keys].filter((key) => !serverInstants.has(key) && JSON.stringify(before[key]) !== JSON.stringify(after[key])).sort();
 }
 
 /** The user's life cycle: create, import, replace, deactivate, reactivate, start of erasure. */
