@@ -129,6 +129,7 @@ export class TestSamlIdp {
       isAssertionEncrypted: false,
       wantAuthnRequestsSigned: false,
       singleSignOnService: [{ Binding: samlify.Constants.namespace.binding.redirect, Location: `${this.url}/sso` }],
+      singleLogoutService: [{ Binding: samlify.Constants.namespace.binding.redirect, Location: `${this.url}/slo` }],
     });
   }
 

@@ -76,7 +76,7 @@ export async function importKey(ctx: AppContext, id: string, input: KeyInput): P
 export async function renameKey(ctx: AppContext, existing: ConfigDocument, input: KeyInput): Promise<ConfigDocument> {
   const errors = new FieldErrors();
   const name = requireName(input, errors);
-  await checkUnique(ctx, existing.id, name, errors);
+  await checkUnique(ctx, existing.id, name, errors, false);
   errors.throwIfAny();
   const replaced = await new ConfigEntities(ctx).replace('Key', { ...existing, name: name! });
   return presentKey(replaced) as ConfigDocument;
@@ -104,8 +104,8 @@ function requireName(input: KeyInput, errors: FieldErrors): string | undefined {
   return input.name.trim();
 }
 
-async function checkUnique(ctx: AppContext, id: string, name: string | undefined, errors: FieldErrors): Promise<void> {
-  if (await ctx.readModels.config.Key.get(id)) errors.add('key.id', 'duplicate', `A Key with Id [${id}] already exists.`);
+async function checkUnique(ctx: AppContext, id: string, name: string | undefined, errors: FieldErrors, isNew = true): Promise<void> {
+  if (isNew && (await ctx.readModels.config.Key.get(id))) errors.add('key.id', 'duplicate', `A Key with Id [${id}] already exists.`);
   if (name && (await ctx.readModels.config.Key.list({ limit: 100_000 })).some((k) => k.id !== id && k.body.name === name)) {
     errors.add('key.name', 'duplicate', `A Key with name [${name}] already exists.`);
   }
