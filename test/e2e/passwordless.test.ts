@@ -256,7 +256,7 @@ describe('send rate limits', () => {
     expect((await anonymous.sendPasswordlessCode({ applicationId: limitedApp, loginId: other.email })).statusCode).toBe(200);
   });
 
-  it('the per-IP limit applies across users (ipAddressLimit)', async () => {
+  it('the per-IP limit applies across users (ipAddressLimit), and a forged X-Forwarded-For does not dodge it', async () => {
     const tenant = await svc.client.createTenant(null as unknown as string, {
       tenant: { name: `IP limited ${randomUUID()}`, rateLimitConfiguration: { sendPasswordless: { enabled: true, limit: 5, timePeriodInSeconds: 60, ipAddressLimit: 2 } as never } },
     });
@@ -264,7 +264,7 @@ describe('send rate limits', () => {
     const ipApp = await createPasswordlessApp(svc, { tenantId: ipTenant });
     const send = async () => {
       const user = await registeredUser(ipApp, ipTenant);
-      return rawRequest(`${svc.url}/api/passwordless/send`, { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Forwarded-For': '203.0.113.9' }, body: JSON.stringify({ applicationId: ipApp, loginId: user.email }) });
+      return rawRequest(`${svc.url}/api/passwordless/send`, { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Forwarded-For': `203.0.113.${Math.floor(Math.random() * 250)}` }, body: JSON.stringify({ applicationId: ipApp, loginId: user.email }) });
     };
     expect((await send()).status).toBe(200);
     expect((await send()).status).toBe(200);

@@ -4,7 +4,7 @@
  * (`<dataDir>/mailbox/*.eml`). A code already used or expired is not sent; a user without an email
  * address cannot receive one.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import nodemailer from 'nodemailer';
 import type { IdstreamConfig } from '@idstream/config';
@@ -128,7 +128,10 @@ function createMailer(settings: PasswordlessEmailSettings): (email: OutgoingEmai
     const transport = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
     const info = await transport.sendMail({ from: 'no-reply@idstream.local', ...email });
     await mkdir(mailbox, { recursive: true, mode: 0o700 });
-    await writeFile(join(mailbox, `${Date.now()}-${info.messageId.replace(/[^\w.-]/g, '')}.eml`), info.message as Buffer, { mode: 0o600 });
+    const file = join(mailbox, `${Date.now()}-${info.messageId.replace(/[^\w.-]/g, '')}.eml`);
+    // Written aside, then renamed: a reader never sees half a message.
+    await writeFile(`${file}.partial`, info.message as Buffer, { mode: 0o600 });
+    await rename(`${file}.partial`, file);
   };
 }
 

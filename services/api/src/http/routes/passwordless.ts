@@ -19,7 +19,7 @@ import { requireApiKey } from '../auth.js';
 import { HttpError } from '../errors.js';
 import { isObject, Reader, type JsonObject } from '../input.js';
 import { confirmPage, problemPage, signedInPage } from '../passwordless-page.js';
-import { clientIp, requestInfo, requestMetadata } from '../request-info.js';
+import { requestInfo, requestMetadata } from '../request-info.js';
 
 function bodyOf(req: Request): JsonObject {
   if (!isObject(req.body)) throw HttpError.general(400, '[invalidJSON]', 'The request body must be a JSON object.');
@@ -71,7 +71,8 @@ export function passwordlessRouter(ctx: AppContext): Router {
     const loginId = read.string('loginId');
     const state = read.object('state');
     const scoped = req.auth.tenantId ? { scopedTenantId: req.auth.tenantId } : {};
-    const ipAddress = clientIp(req);
+    // Express's req.ip honours IDSTREAM_TRUST_PROXY: a client cannot dodge the per-IP limit by sending X-Forwarded-For.
+    const ipAddress = req.ip;
     try {
       if (body.code !== undefined || (body.applicationId === undefined && body.loginId === undefined)) {
         // The current form: email a code made by /start.
