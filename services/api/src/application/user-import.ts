@@ -58,7 +58,7 @@ export async function importUsers(ctx: AppContext, input: ImportInput): Promise<
     }
     if (!parsed.password) errors.add(`${p}.password`, 'blank', `You must specify the [${p}.password] property.`);
     let stored: StoredPassword | undefined;
-    if (parsed.password && parsed.encryptionScheme) {
+    if (parsed.password && parsed.encryptionScheme && isPasswordScheme(parsed.encryptionScheme)) {
       // A hash from another system: stored as given, checked for usable parameters.
       const scheme = parsed.encryptionScheme as PasswordSchemeName;
       stored = { encryptionScheme: scheme, factor: parsed.factor ?? (isPasswordScheme(scheme) ? defaultFactor(scheme) : 1), salt: parsed.salt ?? '', hash: parsed.password };
