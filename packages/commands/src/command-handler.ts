@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { fold, FieldErrors, reservationStream, normaliseUnique, type Decider, type DomainEvent, type UniqueField } from '@idstream/domain';
 import { WrongExpectedRevisionError, type AppendRequest, type EventMetadata, type EventStore } from '@idstream/eventstore';
+import { traceCommand } from './tracing.js';
 
 export interface CommandOptions<State> {
   /** Values the aggregate holds unique per tenant, given its state; diffed before/after to reserve and release. */
@@ -45,6 +46,17 @@ export async function handleCommand<Command, Event extends DomainEvent, State>(
   decider: Decider<Command, Event, State>,
   command: Command,
   options: CommandOptions<State> = {},
+): Promise<CommandResult<State, Event>> {
+  return traceCommand(streamName, command, () => handleCommandUntraced(store, streamName, ownerId, decider, command, options));
+}
+
+async function handleCommandUntraced<Command, Event extends DomainEvent, State>(
+  store: EventStore,
+  streamName: string,
+  ownerId: string,
+  decider: Decider<Command, Event, State>,
+  command: Command,
+  options: CommandOptions<State>,
 ): Promise<CommandResult<State, Event>> {
   const maxRetries = options.maxRetries ?? 5;
   for (let attempt = 0; ; attempt++) {

@@ -31,6 +31,10 @@ export interface IdstreamConfig {
   trustProxy: boolean;
   /** Base URL of Facebook's Graph API (a local stand-in in tests). */
   facebookGraphUrl: string;
+  /** OTLP/HTTP collector base URL; tracing is on when set (spans go to `<url>/v1/traces`). */
+  otlpEndpoint?: string;
+  /** `service.name` of this process's spans. */
+  serviceName: string;
 }
 
 export class ConfigError extends Error {
@@ -76,6 +80,8 @@ export function loadConfig(env: Env = process.env): IdstreamConfig {
     ...withValue('publicUrl', url(env, 'IDSTREAM_PUBLIC_URL', ['http:', 'https:'])),
     trustProxy: boolean(env, 'IDSTREAM_TRUST_PROXY', false),
     facebookGraphUrl: url(env, 'IDSTREAM_FACEBOOK_GRAPH_URL', ['http:', 'https:']) ?? 'https://graph.facebook.com',
+    ...withValue('otlpEndpoint', url(env, 'OTEL_EXPORTER_OTLP_ENDPOINT', ['http:', 'https:'])),
+    serviceName: optional(env, 'OTEL_SERVICE_NAME') ?? 'idstream',
   };
 }
 

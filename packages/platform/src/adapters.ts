@@ -12,6 +12,7 @@ import { openElasticsearchIndex, openSqliteSearchIndex, type SearchIndex } from 
 import { openMongoViewDatabase, openSqliteViewDatabase, type ViewDatabase } from '@idstream/views';
 import type { Logger } from 'pino';
 import { loadMasterKey } from './master-key.js';
+import { createObservable, instrumentEventStore, instrumentJobQueue, type Observable } from './instrumentation.js';
 
 export interface Adapters {
   eventStore: EventStore;
@@ -19,6 +20,8 @@ export interface Adapters {
   search: SearchIndex;
   jobs: JobQueue;
   masterKey: Buffer;
+  /** Append latency and job outcomes of this process (metrics subscribe here). */
+  observable: Observable;
   close(): Promise<void>;
 }
 
@@ -27,7 +30,8 @@ export async function openAdapters(config: IdstreamConfig, logger: Logger): Prom
   if (needsDataDir) mkdirSync(config.dataDir, { recursive: true });
   const file = (name: string) => join(config.dataDir, name);
 
-  const eventStore = config.kurrentDbUrl
+  const observable = createObservable();
+  const rawEventStore = config.kurrentDbUrl
     ? await openKurrentDbEventStore({ connectionString: config.kurrentDbUrl })
     : await openSqliteEventStore({ path: file('events.db') });
   const views = config.mongoDbUrl
@@ -36,9 +40,11 @@ export async function openAdapters(config: IdstreamConfig, logger: Logger): Prom
   const search = config.elasticsearchUrl
     ? await openElasticsearchIndex({ node: config.elasticsearchUrl, indexPrefix: config.elasticsearchIndexPrefix })
     : await openSqliteSearchIndex({ path: file('search.db') });
-  const jobs = config.redisUrl
+  const rawJobs = config.redisUrl
     ? await openBullMqJobQueue({ connection: config.redisUrl, prefix: config.redisPrefix })
     : await openSqliteJobQueue({ path: file('jobs.db') });
+  const eventStore = instrumentEventStore(rawEventStore, observable);
+  const jobs = instrumentJobQueue(rawJobs, observable);
   const masterKey = config.masterKey ?? loadMasterKey(config.dataDir);
 
   logger.info(
@@ -51,6 +57,7 @@ export async function openAdapters(config: IdstreamConfig, logger: Logger): Prom
     search,
     jobs,
     masterKey,
+    observable,
     async close() {
       await Promise.allSettled([jobs.close(), search.close(), views.close()]);
       await eventStore.close();

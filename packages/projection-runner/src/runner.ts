@@ -5,6 +5,7 @@
  */
 import type { EventStore, RecordedEvent, Subscription } from '@idstream/eventstore';
 import type { ProjectionHandler } from './handler.js';
+import { traceBatch } from './tracing.js';
 
 export interface RunnerOptions {
   batchSize?: number;
@@ -106,7 +107,7 @@ export class ProjectionRunner {
     while (this.buffer.length > 0 && !this.stopped) {
       const batch = this.buffer.slice(0, batchSize);
       try {
-        await this.handler.applyBatch(batch);
+        await traceBatch(this.handler.name, batch, () => this.handler.applyBatch(batch));
       } catch (error) {
         this.options.onError?.(error, this.handler.name);
         await new Promise((resolve) => setTimeout(resolve, this.options.retryDelayMs ?? 500));

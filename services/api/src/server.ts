@@ -16,6 +16,9 @@ import type { AppContext } from './application/context.js';
 import { ensureDefaults, ensureSomeApiKey } from './application/bootstrap.js';
 import { runKickstart, storeIsFresh } from './application/kickstart.js';
 import { createApp } from './http/app.js';
+import { flushTracing, initTracing } from '@idstream/platform';
+import { ProjectionRunner } from '@idstream/projection-runner';
+import { dependencyChecks } from './application/health.js';
 
 export interface RunningIdstream {
   /** Base URL of the HTTP API (when this process has the api role). */
@@ -31,6 +34,7 @@ export interface RunningIdstream {
 
 export async function startIdstream(config: IdstreamConfig, options: { logger?: Logger } = {}): Promise<RunningIdstream> {
   const logger = options.logger ?? createLogger(config);
+  if (initTracing({ ...(config.otlpEndpoint && { otlpEndpoint: config.otlpEndpoint }), serviceName: config.serviceName })) logger.info({ endpoint: config.otlpEndpoint }, 'tracing to OTLP');
   const adapters = await openAdapters(config, logger);
   const readModels = await resolveReadModels(adapters.views, adapters.search);
   const secrets = new SecretBox(adapters.masterKey);
@@ -80,7 +84,10 @@ export async function startIdstream(config: IdstreamConfig, options: { logger?: 
     await verifyDummy('warm-up');
     const app = createApp(context, {
       ready: () => ready,
-      dependencies: async () => ({ eventStore: 'ok', views: 'ok', search: 'ok', jobs: 'ok' }),
+      dependencies: dependencyChecks({ ...adapters, logger }),
+      // Every runner the projector holds, so a projection added later is measured without a change here.
+      projections: () => (projector ? Object.values(projector).filter((r): r is ProjectionRunner => r instanceof ProjectionRunner).map((r) => ({ name: r.handler.name, position: r.position })) : []),
+      observable: adapters.observable,
     });
     server = await new Promise<Server>((resolve, reject) => {
       const listening = app.listen(config.port, config.host, () => resolve(listening));
@@ -111,6 +118,7 @@ export async function startIdstream(config: IdstreamConfig, options: { logger?: 
       await worker?.stop();
       await projector?.stop();
       await adapters.close();
+      await flushTracing();
     })());
 
   return { ...(url && { url }), ...(port !== undefined && { port }), context, adapters, readModels, ...(projector && { projector }), ...(worker && { worker }), stop };

@@ -9,12 +9,17 @@ import { authenticate } from './auth.js';
 import { errorHandler, notFoundRoute } from './errors.js';
 import { apiRouters } from './routes/index.js';
 import { systemRouter, type Readiness } from './routes/system.js';
+import { createMetrics } from './metrics.js';
+import { traceRequests } from './tracing.js';
 
 export function createApp(ctx: AppContext, readiness: Readiness): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', ctx.config.trustProxy);
   app.set('query parser', 'simple');
+  const metrics = createMetrics({ eventStore: ctx.eventStore, ...(ctx.jobs && { jobs: ctx.jobs }), ...(readiness.observable && { observable: readiness.observable }), ...(readiness.projections && { projections: readiness.projections }) });
+  app.locals.metrics = metrics;
+  app.use(metrics.middleware);
 
   app.use((req, res, next) => {
     req.requestId = req.get('x-request-id')?.slice(0, 100) || randomUUID();
@@ -31,9 +36,12 @@ export function createApp(ctx: AppContext, readiness: Readiness): Express {
   });
   // Every body is JSON whatever its declared type (FusionAuth clients send three PATCH media types).
   app.use(express.json({ limit: ctx.config.maxBodyBytes, type: () => true, strict: false }));
+  // After body parsing: its stream callbacks would run outside the request span's context.
+  app.use(traceRequests());
 
   app.use(systemRouter(ctx, readiness));
   app.use('/api', authenticate(ctx));
+  app.use(metrics.router);
   for (const router of apiRouters(ctx)) app.use(router);
 
   app.use(notFoundRoute);
