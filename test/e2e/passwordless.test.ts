@@ -91,6 +91,36 @@ describe('passwordless login statuses', () => {
     expect((await failure(anonymous.passwordlessLogin({ code: await start(expired.response.user!.email!) }))).statusCode).toBe(410);
   });
 
+  it('the shared login state machine: 242 keeps state for the two-factor step, 203, 212 and 213', async () => {
+    const twoFactor = email();
+    await seedUser(svc, { tenantId, email: twoFactor, registeredTo: [appId], extra: { twoFactor: { methods: [{ id: 'EM01', method: 'email', email: twoFactor }] } } });
+    const challenged = await anonymous.passwordlessLogin({ code: await start(twoFactor, { step: 'mfa' }) });
+    expect(challenged.statusCode).toBe(242);
+    expect(challenged.response.twoFactorId).toBeTruthy();
+    expect(challenged.response.methods?.[0]).toMatchObject({ id: 'EM01', method: 'email' });
+    expect(challenged.response.token).toBeUndefined();
+    const pending = await svc.service.adapters.eventStore.readAll();
+    expect(pending.find((e) => e.type === 'TwoFactorLoginStarted' && (e.data as { authenticationType?: string }).authenticationType === 'PASSWORDLESS')?.data).toMatchObject({ state: { step: 'mfa' } });
+
+    const mustChange = email();
+    await seedUser(svc, { tenantId, email: mustChange, registeredTo: [appId], extra: { passwordChangeRequired: true } });
+    const changed = await anonymous.passwordlessLogin({ code: await start(mustChange) });
+    expect(changed.statusCode).toBe(203);
+    expect(changed.response.changePasswordReason).toBe('Administrative');
+
+    const verifying = await svc.client.createTenant(null as unknown as string, { tenant: { name: `Verifying ${randomUUID()}`, emailConfiguration: { verifyEmail: true } } });
+    const verifyingTenant = verifying.response.tenant!.id!;
+    const verifyingApp = await createPasswordlessApp(svc, { tenantId: verifyingTenant, verifyRegistration: true });
+    const unverified = email();
+    await seedUser(svc, { tenantId: verifyingTenant, email: unverified, registeredTo: [verifyingApp], extra: { verified: false } });
+    expect((await anonymous.passwordlessLogin({ code: await start(unverified, undefined, verifyingApp) })).statusCode).toBe(212);
+    const unverifiedRegistration = email();
+    await seedUser(svc, { tenantId: verifyingTenant, email: unverifiedRegistration, registeredTo: [verifyingApp], registrationVerified: false });
+    const pendingRegistration = await anonymous.passwordlessLogin({ code: await start(unverifiedRegistration, { r: 1 }, verifyingApp) });
+    expect(pendingRegistration.statusCode).toBe(213);
+    expect(pendingRegistration.response.state).toEqual({ r: 1 });
+  });
+
   it('404 for an unknown code, and start answers 404 for an unknown loginId', async () => {
     expect((await failure(anonymous.passwordlessLogin({ code: 'no-such-code' }))).statusCode).toBe(404);
     expect((await failure(svc.client.startPasswordlessLogin({ applicationId: appId, loginId: email() }))).statusCode).toBe(404);
@@ -161,8 +191,8 @@ describe('single use under a race', () => {
     const outcomes = await Promise.all(
       Array.from({ length: 20 }, () => passwordlessLogin(ctx, { code, noJWT: true, info: {}, withEncryptionScheme: false })),
     );
-    expect(outcomes.filter((o) => o.status === 200)).toHaveLength(1);
-    expect(outcomes.filter((o) => o.status === 404)).toHaveLength(19);
+    expect(outcomes.filter((o) => o.outcome.status === 200)).toHaveLength(1);
+    expect(outcomes.filter((o) => o.outcome.status === 404)).toHaveLength(19);
     const stream = await svc.service.adapters.eventStore.readStream(passwordlessStream(code));
     expect(stream.filter((e) => e.type === 'PasswordlessCodeConsumed')).toHaveLength(1);
   });

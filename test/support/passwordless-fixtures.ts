@@ -23,7 +23,7 @@ export async function startPasswordlessService(smtp: SmtpCapture): Promise<TestS
   });
 }
 
-export async function createPasswordlessApp(svc: TestService, options: { tenantId?: string; enabled?: boolean; redirectURLs?: string[] } = {}): Promise<string> {
+export async function createPasswordlessApp(svc: TestService, options: { tenantId?: string; enabled?: boolean; redirectURLs?: string[]; verifyRegistration?: boolean } = {}): Promise<string> {
   const id = randomUUID();
   await svc.client.createApplication(id, {
     application: {
@@ -31,6 +31,7 @@ export async function createPasswordlessApp(svc: TestService, options: { tenantI
       ...(options.tenantId && { tenantId: options.tenantId }),
       passwordlessConfiguration: { enabled: options.enabled ?? true },
       oauthConfiguration: { authorizedRedirectURLs: options.redirectURLs ?? [] },
+      ...(options.verifyRegistration && { verifyRegistration: true }),
     },
   });
   return id;
@@ -41,7 +42,10 @@ export async function defaultTenantId(svc: TestService): Promise<string> {
 }
 
 /** A user as the event store would hold it after a create and a registration. */
-export async function seedUser(svc: TestService, input: { tenantId: string; email: string; active?: boolean; registeredTo?: string[] }): Promise<string> {
+export async function seedUser(
+  svc: TestService,
+  input: { tenantId: string; email: string; active?: boolean; registeredTo?: string[]; registrationVerified?: boolean; extra?: Record<string, unknown> },
+): Promise<string> {
   const id = randomUUID();
   const now = Date.now();
   const user = {
@@ -53,7 +57,8 @@ export async function seedUser(svc: TestService, input: { tenantId: string; emai
     insertInstant: now,
     lastUpdateInstant: now,
     passwordChangeRequired: false,
-    registrations: (input.registeredTo ?? []).map((applicationId) => ({ id: randomUUID(), applicationId, roles: ['member'], verified: true, insertInstant: now })),
+    registrations: (input.registeredTo ?? []).map((applicationId) => ({ id: randomUUID(), applicationId, roles: ['member'], verified: input.registrationVerified ?? true, insertInstant: now })),
+    ...input.extra,
   };
   const result = await svc.service.adapters.eventStore.append(`user-${id}`, [{ id: randomUUID(), type: 'UserCreated', data: { user } }], 'no_stream');
   await svc.service.context.waiters.users.waitFor(result.position);

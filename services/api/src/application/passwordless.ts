@@ -16,11 +16,10 @@ import {
   type PasswordlessCode,
   type PasswordlessCommand,
   type PasswordlessEvent,
-  type RequestInfo,
 } from '@idstream/domain';
 import type { EventMetadata } from '@idstream/eventstore';
 import type { AppContext } from './context.js';
-import { completeLogin, type LoginOutcome } from './login.js';
+import { completeLogin, type LoginOutcome, type LoginRequest } from './login.js';
 import { codeTimeToLiveMs, generateCode } from './passwordless-codes.js';
 import { takeSendAllowance } from './passwordless-rate-limit.js';
 import { findUser } from './users.js';
@@ -90,26 +89,21 @@ export async function sendPasswordlessCode(ctx: AppContext, input: { code: strin
   }
 }
 
-export interface PasswordlessLoginInput {
-  code: string;
-  scopedTenantId?: string;
-  noJWT: boolean;
-  info: RequestInfo;
-  metadata?: EventMetadata;
-  withEncryptionScheme: boolean;
-}
+/** The Login API's request fields (no tenant or application: the code brings them). */
+export type PasswordlessLoginInput = Omit<LoginRequest, 'tenant' | 'application' | 'state'> & { code: string; scopedTenantId?: string };
 
-export type PasswordlessLoginOutcome = LoginOutcome & { state?: Record<string, unknown> };
+/** The login's outcome, with the tenant and application the code was for (the response needs them). */
+export type PasswordlessLoginResult = { outcome: LoginOutcome; tenant?: ConfigDocument; application?: ConfigDocument };
 
 /**
  * `POST /api/passwordless/login`: consume the code (one conditional append: of any number of
  * concurrent uses exactly one succeeds), then the shared login path. Unknown, expired or used → 404.
  */
-export async function passwordlessLogin(ctx: AppContext, input: PasswordlessLoginInput): Promise<PasswordlessLoginOutcome> {
+export async function passwordlessLogin(ctx: AppContext, input: PasswordlessLoginInput): Promise<PasswordlessLoginResult> {
   // No read before the write: the consuming append itself decides, so it is the only guard.
   let code: PasswordlessCode;
   try {
-    if (input.code.length === 0 || input.code.length > MAX_CODE_LENGTH) return { status: 404 };
+    if (input.code.length === 0 || input.code.length > MAX_CODE_LENGTH) return notFound;
     const consumed = await runCommand(ctx, input.code, {
       type: 'ConsumeCode',
       now: ctx.now(),
@@ -118,7 +112,7 @@ export async function passwordlessLogin(ctx: AppContext, input: PasswordlessLogi
     }, input.metadata);
     code = consumed.state.code!;
   } catch (error) {
-    if (error instanceof NotFoundError) return { status: 404 };
+    if (error instanceof NotFoundError) return notFound;
     throw error;
   }
   const [tenant, application, view] = await Promise.all([
@@ -126,15 +120,13 @@ export async function passwordlessLogin(ctx: AppContext, input: PasswordlessLogi
     ctx.readModels.config.Application.get(code.applicationId),
     findUser(ctx, { id: code.userId }, code.tenantId),
   ]);
-  if (!tenant || !application || !view) return { status: 404 };
-  const outcome = await completeLogin(
-    ctx,
-    view,
-    { tenant: tenant.body, application: application.body, noJWT: input.noJWT, info: input.info, ...(input.metadata && { metadata: input.metadata }), withEncryptionScheme: input.withEncryptionScheme },
-    'PASSWORDLESS',
-  );
-  return { ...outcome, ...(code.state && { state: code.state }) };
+  if (!tenant || !application || !view) return notFound;
+  const { code: _code, scopedTenantId: _scope, ...request } = input;
+  const outcome = await completeLogin(ctx, view, { ...request, tenant: tenant.body, application: application.body, ...(code.state && { state: code.state }) }, 'PASSWORDLESS');
+  return { outcome, tenant: tenant.body, application: application.body };
 }
+
+const notFound: PasswordlessLoginResult = { outcome: { status: 404 } };
 
 /** The code's current state if it can still be used, read from its own stream. */
 export async function loadCode(ctx: AppContext, code: string): Promise<PasswordlessCode | undefined> {

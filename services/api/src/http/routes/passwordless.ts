@@ -12,10 +12,12 @@ import {
   sendPasswordlessCode,
   startAndSendPasswordless,
   startPasswordless,
-  type PasswordlessLoginOutcome,
 } from '../../application/passwordless.js';
 import { LINK_NONCE_COOKIE, newLinkNonce, pageToken, pageTokenMatches, redirectTarget, redirectWithResult } from '../../application/passwordless-link.js';
 import { requireApiKey } from '../auth.js';
+import { ACCESS_TOKEN_COOKIE, cookieOptions, readCookie } from '../cookies.js';
+import { sendLoginOutcome } from '../login-response.js';
+import { readLoginCommon } from './login.js';
 import { HttpError } from '../errors.js';
 import { isObject, Reader, type JsonObject } from '../input.js';
 import { confirmPage, problemPage, signedInPage } from '../passwordless-page.js';
@@ -29,14 +31,6 @@ function bodyOf(req: Request): JsonObject {
 function sendRateLimited(res: Response, error: RateLimitedError): void {
   res.set('Retry-After', String(error.retryAfterSeconds));
   res.status(429).json({ generalErrors: [{ code: '[RateLimited]', message: 'Too many passwordless emails were requested. Try again later.' }] });
-}
-
-function readCookie(req: Request, name: string): string | undefined {
-  for (const part of (req.get('cookie') ?? '').split(';')) {
-    const [key, ...value] = part.trim().split('=');
-    if (key === name) return decodeURIComponent(value.join('='));
-  }
-  return undefined;
 }
 
 export function passwordlessRouter(ctx: AppContext): Router {
@@ -95,28 +89,24 @@ export function passwordlessRouter(ctx: AppContext): Router {
 
   router.post('/api/passwordless/login', async (req, res) => {
     const errors = new FieldErrors();
-    const read = new Reader(bodyOf(req), '', errors);
-    const code = read.string('code');
-    const ipAddress = read.string('ipAddress');
-    const noJWT = read.boolean('noJWT') ?? false;
-    read.string('twoFactorTrustId');
-    const device = new Reader(read.object('metaData') ?? {}, 'metaData', errors).object('device');
+    const body = bodyOf(req);
+    // The Login API's shared fields (ipAddress, noJWT, metaData.device, trust cookie/id); the code names the application.
+    const common = await readLoginCommon(ctx, req, body, errors);
+    const code = new Reader(body, '', errors).string('code');
     if (!code) errors.add('code', 'blank', 'You must specify the [code] property.');
     errors.throwIfAny();
-    const info = {
-      ...requestInfo(req, ipAddress),
-      ...(device && typeof device.name === 'string' && { deviceName: device.name }),
-      ...(device && typeof device.type === 'string' && { deviceType: device.type }),
-    };
-    const outcome = await passwordlessLogin(ctx, {
+    const { application: _requested, ...request } = common;
+    const result = await passwordlessLogin(ctx, {
+      ...request,
       code: code!,
       ...(req.auth.tenantId && { scopedTenantId: req.auth.tenantId }),
-      noJWT,
-      info,
       metadata: requestMetadata(req),
       withEncryptionScheme: Boolean(req.auth.apiKey),
     });
-    sendLoginOutcome(req, res, outcome);
+    const { outcome, tenant, application } = result;
+    // Without a tenant the code was never usable: FusionAuth's empty 404.
+    if (!tenant) return void res.status(outcome.status).end();
+    sendLoginOutcome(req, res, outcome, { tenant, ...(application && { application }) });
   });
 
   // The magic link. The code travels in the query string, which the request log does not record.
@@ -139,14 +129,14 @@ export function passwordlessRouter(ctx: AppContext): Router {
     const before = await codeStatus(ctx, code);
     if (before.kind !== 'usable') return problemPage(res, before.kind);
     if (!pageTokenMatches(readCookie(req, LINK_NONCE_COOKIE), code, token)) return problemPage(res, 'stale-page');
-    const outcome = await passwordlessLogin(ctx, { code, noJWT: false, info: requestInfo(req), metadata: requestMetadata(req), withEncryptionScheme: false });
+    const { outcome } = await passwordlessLogin(ctx, { code, noJWT: false, info: requestInfo(req), metadata: requestMetadata(req), withEncryptionScheme: false });
     if (outcome.status === 404) {
       const after = await codeStatus(ctx, code);
       return problemPage(res, after.kind === 'usable' ? 'unknown' : after.kind);
     }
     if (outcome.status !== 200 && outcome.status !== 202) return problemPage(res, 'account');
     res.clearCookie(LINK_NONCE_COOKIE, { path: MAGIC_LINK_PATH });
-    if (outcome.token) res.cookie('access_token', outcome.token.token, { httpOnly: true, secure: req.secure, sameSite: 'lax', path: '/' });
+    if (outcome.token) res.cookie(ACCESS_TOKEN_COOKIE, outcome.token.token, cookieOptions(req));
     const application = (await ctx.readModels.config.Application.get(before.code.applicationId))?.body;
     const target = application && redirectTarget(application, outcome.state);
     if (!target) return signedInPage(res, typeof application?.name === 'string' ? application.name : 'the application');
@@ -162,16 +152,4 @@ export function passwordlessRouter(ctx: AppContext): Router {
   });
 
   return router;
-}
-
-/** The Login API's answer: tokens and cookie on success, `state` unchanged, empty bodies for refusals. */
-function sendLoginOutcome(req: Request, res: Response, outcome: PasswordlessLoginOutcome): void {
-  const { status, state, ...rest } = outcome as PasswordlessLoginOutcome & Record<string, unknown>;
-  const { token, ...fields } = rest as { token?: { token: string; tokenExpirationInstant: number } } & Record<string, unknown>;
-  if (Object.keys(fields).length === 0 && !token) {
-    res.status(status).end();
-    return;
-  }
-  if (token) res.cookie('access_token', token.token, { httpOnly: true, secure: req.secure, sameSite: 'lax', path: '/' });
-  res.status(status).json({ ...fields, ...(token && { token: token.token, tokenExpirationInstant: token.tokenExpirationInstant }), ...(state && { state }) });
 }
