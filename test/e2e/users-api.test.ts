@@ -202,10 +202,10 @@ describe('search, recent logins, history, registrations', () => {
     const ids: string[] = [];
     for (const name of ['Charlie', 'Alice', 'Bob']) ids.push((await client.createUser(none, { user: { email: `${name.toLowerCase()}-${tag}@search.example`, firstName: name, password: 'password-123' } })).response.user!.id!);
     await client.refreshUserSearchIndex();
-    const page = await client.searchUsersByQuery({ search: { queryString: tag, sortFields: [{ name: 'email', order: 'asc' }], numberOfResults: 2, startRow: 0 } });
+    const page = await client.searchUsersByQuery({ search: { queryString: tag, sortFields: [{ name: 'email', order: 'asc' as never }], numberOfResults: 2, startRow: 0 } });
     expect(page.response.total).toBe(3);
     expect(page.response.users?.map((u) => u.firstName)).toEqual(['Alice', 'Bob']);
-    const second = await client.searchUsersByQuery({ search: { queryString: tag, sortFields: [{ name: 'email', order: 'asc' }], numberOfResults: 2, startRow: 2 } });
+    const second = await client.searchUsersByQuery({ search: { queryString: tag, sortFields: [{ name: 'email', order: 'asc' as never }], numberOfResults: 2, startRow: 2 } });
     expect(second.response.users?.map((u) => u.firstName)).toEqual(['Charlie']);
     const byIds = await client.searchUsersByIds([ids[1]!, ids[0]!]);
     expect(byIds.response.users?.map((u) => u.id)).toEqual([ids[1], ids[0]]);
