@@ -99,6 +99,26 @@ describe('magic link in a browser', () => {
     await context.close();
   });
 
+  it('a user with two-factor lands on the redirect with the twoFactorId (and state) to finish the login there', async () => {
+    const tenantId = await defaultTenantId(svc);
+    const appId = await createPasswordlessApp(svc, { tenantId, redirectURLs: [callbackUrl] });
+    const email = `mfa-${randomUUID()}@example.com`;
+    await seedUser(svc, { tenantId, email, registeredTo: [appId], extra: { twoFactor: { methods: [{ id: 'EM02', method: 'email', email }] } } });
+    await fetch(`${svc.url}/api/passwordless/send`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ applicationId: appId, loginId: email, state: { s: 2 } }) });
+    const { link } = passwordlessLinkOf(await smtp.waitFor((m) => m.to.includes(email)));
+    // A browser without script: GET keeps the cookie, the form posts it back.
+    const shown = await fetch(link);
+    const cookie = shown.headers.get('set-cookie')!.split(';')[0]!;
+    const action = /<form method="post" action="([^"]+)"/.exec(await shown.text())![1]!.replace(/&amp;/g, '&');
+    const posted = await fetch(new URL(action, svc.url), { method: 'POST', headers: { Cookie: cookie }, redirect: 'manual' });
+    expect(posted.status).toBe(303);
+    const result = new URLSearchParams(new URL(posted.headers.get('location')!).hash.slice(1));
+    expect(result.get('status')).toBe('242');
+    expect(result.get('twoFactorId')).toBeTruthy();
+    expect(result.get('token')).toBeNull();
+    expect(JSON.parse(result.get('state')!)).toEqual({ s: 2 });
+  });
+
   it('an expired link and an unknown link show clear messages and no button', async () => {
     const tenantId = await defaultTenantId(svc);
     const appId = await createPasswordlessApp(svc, { tenantId, redirectURLs: [callbackUrl] });

@@ -37,18 +37,30 @@ export function redirectTarget(application: ConfigDocument, state: Record<string
   return urls[0];
 }
 
+/** What the redirect reports: the Login API answer's fields a browser can carry (no refresh token). */
+export interface LinkLoginResult {
+  status: number;
+  userId?: string;
+  token?: string;
+  tokenExpirationInstant?: number;
+  twoFactorId?: string;
+  changePasswordId?: string;
+  changePasswordReason?: string;
+  emailVerificationId?: string;
+  registrationVerificationId?: string;
+  state?: Record<string, unknown>;
+}
+
 /**
  * The login result travels in the URL fragment, like OAuth's implicit response: browsers do not
- * send fragments to servers, so the token stays out of access logs and Referer headers.
+ * send fragments to servers, so the token stays out of access logs and Referer headers. A 242 or
+ * 203 hands the application what it needs for the next step (`twoFactorId`, `changePasswordId`).
  */
-export function redirectWithResult(target: string, result: { status: number; token?: string; tokenExpirationInstant?: number; userId: string; state?: Record<string, unknown> }): string {
+export function redirectWithResult(target: string, result: LinkLoginResult): string {
   const params = new URLSearchParams();
-  params.set('status', String(result.status));
-  params.set('userId', result.userId);
-  if (result.token) {
-    params.set('token', result.token);
-    params.set('tokenExpirationInstant', String(result.tokenExpirationInstant));
+  for (const [key, value] of Object.entries(result)) {
+    if (value === undefined) continue;
+    params.set(key, key === 'state' ? JSON.stringify(value) : String(value));
   }
-  if (result.state) params.set('state', JSON.stringify(result.state));
   return `${target.split('#')[0]}#${params.toString()}`;
 }

@@ -45,7 +45,7 @@ export function confirmPage(res: Response, input: { applicationName: string; act
   );
 }
 
-export type LinkProblem = 'unknown' | 'used' | 'expired' | 'stale-page' | 'account';
+export type LinkProblem = 'unknown' | 'used' | 'expired' | 'stale-page' | 'account' | 'next-step';
 
 const problems: Record<LinkProblem, { status: number; title: string; text: string }> = {
   unknown: { status: 404, title: 'Link not valid', text: 'This sign-in link is not valid. Check that you opened the whole link from your email, or ask for a new one.' },
@@ -53,6 +53,7 @@ const problems: Record<LinkProblem, { status: number; title: string; text: strin
   expired: { status: 410, title: 'Link expired', text: 'This sign-in link has expired. Ask for a new one to sign in.' },
   'stale-page': { status: 403, title: 'Please try again', text: 'This page could not be confirmed. Open the link from your email again and press the button on that page.' },
   account: { status: 403, title: 'Sign-in not possible', text: 'This account cannot sign in right now. Contact the administrator of the application.' },
+  'next-step': { status: 403, title: 'One more step', text: 'Your account needs another step to sign in (a second factor or a new password). Sign in from the application to continue.' },
 };
 
 export function problemPage(res: Response, problem: LinkProblem): void {

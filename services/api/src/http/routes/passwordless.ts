@@ -13,7 +13,7 @@ import {
   startAndSendPasswordless,
   startPasswordless,
 } from '../../application/passwordless.js';
-import { LINK_NONCE_COOKIE, newLinkNonce, pageToken, pageTokenMatches, redirectTarget, redirectWithResult } from '../../application/passwordless-link.js';
+import { LINK_NONCE_COOKIE, newLinkNonce, pageToken, pageTokenMatches, redirectTarget, redirectWithResult, type LinkLoginResult } from '../../application/passwordless-link.js';
 import { requireApiKey } from '../auth.js';
 import { ACCESS_TOKEN_COOKIE, cookieOptions, readCookie } from '../cookies.js';
 import { sendLoginOutcome } from '../login-response.js';
@@ -134,22 +134,32 @@ export function passwordlessRouter(ctx: AppContext): Router {
       const after = await codeStatus(ctx, code);
       return problemPage(res, after.kind === 'usable' ? 'unknown' : after.kind);
     }
-    if (outcome.status !== 200 && outcome.status !== 202) return problemPage(res, 'account');
+    // Refused accounts (locked, expired, prevented by an action) get a page; every other answer is a login result.
+    if (outcome.status === 409 || outcome.status === 410 || outcome.status === 423) return problemPage(res, 'account');
     res.clearCookie(LINK_NONCE_COOKIE, { path: MAGIC_LINK_PATH });
-    if (outcome.token) res.cookie(ACCESS_TOKEN_COOKIE, outcome.token.token, cookieOptions(req));
+    const result: LinkLoginResult = { status: outcome.status, ...(before.code.state && { state: before.code.state }) };
+    if ('user' in outcome) {
+      result.userId = outcome.user.id;
+      if (outcome.token) {
+        res.cookie(ACCESS_TOKEN_COOKIE, outcome.token.token, cookieOptions(req));
+        Object.assign(result, { token: outcome.token.token, tokenExpirationInstant: outcome.token.tokenExpirationInstant });
+      }
+      Object.assign(result, pick(outcome, ['emailVerificationId', 'registrationVerificationId']));
+    } else {
+      Object.assign(result, pick(outcome, ['twoFactorId', 'changePasswordId', 'changePasswordReason']));
+    }
     const application = (await ctx.readModels.config.Application.get(before.code.applicationId))?.body;
-    const target = application && redirectTarget(application, outcome.state);
-    if (!target) return signedInPage(res, typeof application?.name === 'string' ? application.name : 'the application');
-    res.redirect(
-      303,
-      redirectWithResult(target, {
-        status: outcome.status,
-        userId: outcome.user.id,
-        ...(outcome.token && { token: outcome.token.token, tokenExpirationInstant: outcome.token.tokenExpirationInstant }),
-        ...(outcome.state && { state: outcome.state }),
-      }),
-    );
+    const target = application && redirectTarget(application, before.code.state);
+    if (!target) {
+      if (!('user' in outcome)) return problemPage(res, 'next-step');
+      return signedInPage(res, typeof application?.name === 'string' ? application.name : 'the application');
+    }
+    res.redirect(303, redirectWithResult(target, result));
   });
 
   return router;
+}
+
+function pick(source: object, keys: string[]): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(source).filter(([key, value]) => keys.includes(key) && value !== undefined));
 }
