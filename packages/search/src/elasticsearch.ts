@@ -4,6 +4,9 @@ import { SearchQueryError, SearchUnavailableError } from './port.js';
 import type { SearchDocument, SearchIndex, SearchRequest, SearchResult, SortField } from './port.js';
 import { checkpointsMappings, rewriteDataRanges, usersIndexMappings, usersIndexSettings } from './elasticsearch-mapping.js';
 import { TOTAL_CAP, encodeCursor, parseRawQuery, resolveSearch } from './request.js';
+import { preprocessQueryString } from './elasticsearch-query-string.js';
+
+export { preprocessQueryString };
 
 export interface ElasticsearchSearchOptions {
   /** e.g. `http://127.0.0.1:9200`; ignored when `client` is given. */
@@ -12,22 +15,6 @@ export interface ElasticsearchSearchOptions {
   indexPrefix: string;
   /** A configured client (auth, TLS, or a mock connection in tests); not closed by `close()`. */
   client?: Client;
-}
-
-const RESERVED = /[+\-=&|!(){}[\]^"~:\\/]/g;
-
-/**
- * FusionAuth's query-string pre-processing for the Elasticsearch engine: a string with `:` (or
- * spaces) is Elasticsearch syntax; one word with `@` searches `email`; any other word is `*word*`.
- * Unlike FusionAuth we escape reserved characters in the single word (an email with `+` stays one
- * term); `*` and `?` remain wildcards, and `<`/`>` (which cannot be escaped) are dropped.
- */
-export function preprocessQueryString(queryString: string): estypes.QueryDslQueryContainer {
-  const text = queryString.trim();
-  if (text === '' || text === '*') return { match_all: {} };
-  if (text.includes(':') || /\s/.test(text)) return { query_string: { query: text } };
-  const escaped = text.replace(/[<>]/g, '').replace(RESERVED, (c) => `\\${c}`);
-  return { query_string: { query: text.includes('@') ? `email:${escaped}` : `*${escaped}*` } };
 }
 
 function isConnectionError(error: unknown): boolean {

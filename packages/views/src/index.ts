@@ -1,3 +1,10 @@
 export * from './port.js';
 export { openSqliteViewDatabase, type SqliteViewDatabaseOptions } from './sqlite.js';
-export { openMongoViewDatabase, type MongoViewDatabaseOptions } from './mongodb.js';
+export type { MongoViewDatabaseOptions } from './mongodb.js';
+import type { MongoViewDatabaseOptions } from './mongodb.js';
+import type { ViewDatabase } from './port.js';
+
+/** Connects to MongoDB. The driver is loaded on first use, so embedded mode does not pay its import at start. */
+export async function openMongoViewDatabase(options: MongoViewDatabaseOptions): Promise<ViewDatabase> {
+  return (await import('./mongodb.js')).openMongoViewDatabase(options);
+}
