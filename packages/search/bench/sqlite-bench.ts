@@ -60,6 +60,8 @@ await time('exact email (queryString)', 500, (i) => index.search({ tenantId: TEN
 await time('exact email (term query)', 500, (i) => index.search({ tenantId: TENANT, query: JSON.stringify({ term: { email: user(rnd(i)).user.email } }) }));
 await time('"*" first page (default id order)', 100, () => index.search({ tenantId: TENANT, queryString: '*' }));
 await time('"*" sorted by insertInstant desc', 20, () => index.search({ tenantId: TENANT, queryString: '*', sortFields: [{ name: 'insertInstant', order: 'desc' }] }));
+await time('"*" sorted by insertInstant asc, page 3', 20, () => index.search({ tenantId: TENANT, queryString: '*', sortFields: [{ name: 'insertInstant' }], startRow: 50 }));
+await time('"*" sorted by lastName', 20, () => index.search({ tenantId: TENANT, queryString: '*', sortFields: [{ name: 'lastName' }] }));
 await time('bool data.plan + range data.score', 20, () => index.search({ tenantId: TENANT, query: JSON.stringify({ bool: { filter: [{ term: { 'data.plan': 'silver' } }, { range: { 'data.score': { gte: 90 } } }] } }) }));
 await index.close();
 rmSync(path, { force: true });

@@ -35,6 +35,27 @@ interface Key {
   nullsFirst: boolean;
 }
 
+/**
+ * Instants with their own column and two indexes each: `(col DESC, id)` serves newest-first, and
+ * `(col IS NULL, col, id)` serves oldest-first with missing values last. Sorting a million users by
+ * `json_extract` instead costs a full scan and sort per page.
+ */
+const SORT_INSTANT_COLUMNS: Record<string, string> = { insertInstant: 'insert_instant', lastLoginInstant: 'last_login_instant' };
+
+function sortKeys(field: SortField): Key[] {
+  const name = field.name.replace(/\.(keyword|raw)$/, '');
+  const column = SORT_INSTANT_COLUMNS[name];
+  const missing = field.missing ?? '_last';
+  if (column && missing === '_last' && (field.order === undefined || field.order === 'asc' || field.order === 'desc')) {
+    const expr = `u.${column}`;
+    // DESC puts NULLs last by default; ASC needs the IS NULL key in front (NULLs of the column sort
+    // first inside it, which changes nothing: the IS NULL key has already separated them).
+    if (field.order === 'desc') return [{ expr, desc: true, nullsFirst: false }];
+    return [{ expr: `(${expr} IS NULL)`, desc: false, nullsFirst: true }, { expr, desc: false, nullsFirst: true }];
+  }
+  return [sortKey(field)];
+}
+
 function sortKey(field: SortField): Key {
   const name = field.name.replace(/\.(keyword|raw)$/, '');
   let expr: string;
@@ -97,6 +118,11 @@ function termsOf(user: Record<string, unknown>): string {
   return `${SEP}${values.map((v) => v.toLowerCase().replace(/[\u0000-\u001f]/g, ' ')).join(SEP)}${SEP}`;
 }
 
+/** The value json_extract would give for the sort: numbers as stored, anything else (absent, text) null. */
+function instantOrNull(value: unknown): number | null {
+  return typeof value === 'number' && Number.isFinite(value) ? value : null;
+}
+
 function lowerOrNull(value: unknown): string | null {
   return typeof value === 'string' ? value.toLowerCase() : null;
 }
@@ -146,6 +172,20 @@ class Store {
     return statement;
   }
 
+  /** Adds the instant sort columns to an index version created before them, filling them from the documents. */
+  private ensureSortColumns(t: Tables): void {
+    const columns = new Set((this.db.prepare(`PRAGMA table_info(${t.users})`).all() as { name: string }[]).map((c) => c.name));
+    for (const [field, column] of Object.entries(SORT_INSTANT_COLUMNS)) {
+      if (!columns.has(column)) {
+        this.db.exec(`ALTER TABLE ${t.users} ADD COLUMN ${column} INTEGER;
+          UPDATE ${t.users} SET ${column} = json_extract(doc, ${sqlString(jsonPath([field]))}) WHERE doc IS NOT NULL;`);
+      }
+      this.db.exec(`
+        CREATE INDEX IF NOT EXISTS ${t.users}_${column}_desc ON ${t.users} (${column} DESC, id);
+        CREATE INDEX IF NOT EXISTS ${t.users}_${column}_asc ON ${t.users} ((${column} IS NULL), ${column}, id);`);
+    }
+  }
+
   current(): number | undefined {
     const row = this.stmt(`SELECT version FROM search_alias WHERE name = 'users'`).get() as { version: number } | undefined;
     return row?.version;
@@ -170,6 +210,7 @@ class Store {
       CREATE TABLE IF NOT EXISTS ${t.checkpoints} (name TEXT PRIMARY KEY, position INTEGER NOT NULL);
       INSERT OR IGNORE INTO search_versions (version) VALUES (${version});
     `);
+    this.ensureSortColumns(t);
     return t;
   }
 }
@@ -194,22 +235,24 @@ class SqliteSearchIndex implements SearchIndex {
     store.db.transaction(() => {
       const t = this.tables();
       const upsert = store.stmt(`
-        INSERT INTO ${t.users} (id, tenant_id, position, email, username, doc) VALUES (?, ?, ?, ?, ?, ?)
+        INSERT INTO ${t.users} (id, tenant_id, position, email, username, doc, insert_instant, last_login_instant) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT (id) DO UPDATE SET tenant_id = excluded.tenant_id, position = excluded.position,
-          email = excluded.email, username = excluded.username, doc = excluded.doc
+          email = excluded.email, username = excluded.username, doc = excluded.doc,
+          insert_instant = excluded.insert_instant, last_login_instant = excluded.last_login_instant
         WHERE excluded.position > ${t.users}.position
         RETURNING rid`);
       // A delete leaves a tombstone (id and position only, no personal data) so a late older upsert stays ignored.
       const tombstone = store.stmt(`
         INSERT INTO ${t.users} (id, tenant_id, position, email, username, doc) VALUES (?, NULL, ?, NULL, NULL, NULL)
-        ON CONFLICT (id) DO UPDATE SET tenant_id = NULL, position = excluded.position, email = NULL, username = NULL, doc = NULL
+        ON CONFLICT (id) DO UPDATE SET tenant_id = NULL, position = excluded.position, email = NULL, username = NULL, doc = NULL,
+          insert_instant = NULL, last_login_instant = NULL
         WHERE excluded.position > ${t.users}.position
         RETURNING rid`);
       const ftsDelete = store.stmt(`DELETE FROM ${t.fts} WHERE rowid = ?`);
       const ftsInsert = store.stmt(`INSERT INTO ${t.fts} (rowid, terms) VALUES (?, ?)`);
       for (const doc of batch.upserts) {
         const user: Record<string, unknown> = { ...doc.user, id: doc.id, tenantId: doc.tenantId };
-        const row = upsert.get(doc.id, doc.tenantId, doc.position, lowerOrNull(user.email), lowerOrNull(user.username), JSON.stringify(user)) as
+        const row = upsert.get(doc.id, doc.tenantId, doc.position, lowerOrNull(user.email), lowerOrNull(user.username), JSON.stringify(user), instantOrNull(user.insertInstant), instantOrNull(user.lastLoginInstant)) as
           | { rid: number }
           | undefined;
         if (!row) continue;
@@ -234,10 +277,12 @@ class SqliteSearchIndex implements SearchIndex {
     if (request.ids?.length) return this.byIds(t, request);
     const search = resolveSearch(request);
     const where = this.where(t, search);
-    const keys = [...search.sortFields.map(sortKey), { expr: 'u.id', desc: false, nullsFirst: false }];
+    const keys = [...search.sortFields.flatMap(sortKeys), { expr: 'u.id', desc: false, nullsFirst: false }];
     const page = search.after ? this.withAfter(where, keys, search.after) : where;
     const select = keys.map((k, i) => `${k.expr} AS k${i}`).join(', ');
-    const order = keys.map((k) => `${k.expr} ${k.desc ? 'DESC' : 'ASC'} NULLS ${k.nullsFirst ? 'FIRST' : 'LAST'}`).join(', ');
+    // SQLite's default null placement (first ascending, last descending) is left unwritten: with an
+    // explicit non-default NULLS clause the planner cannot walk an index for the ORDER BY.
+    const order = keys.map((k) => `${k.expr} ${k.desc ? 'DESC' : 'ASC'}${k.nullsFirst === !k.desc ? '' : ` NULLS ${k.nullsFirst ? 'FIRST' : 'LAST'}`}`).join(', ');
     const rows = this.store
       .stmt(`SELECT ${select} FROM ${page.from} WHERE ${page.sql} ORDER BY ${order} LIMIT ? OFFSET ?`)
       .raw(true)
