@@ -2,7 +2,7 @@ import { DelayedError, UnrecoverableError, Worker as BullWorker } from 'bullmq';
 import type { Job, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Lanes } from './lanes.js';
-import type { AttemptOutcome, BackoffPolicy, JobContext, JobHandler, Worker, WorkerOptions } from './port.js';
+import { DeferJobError, type AttemptOutcome, type BackoffPolicy, type JobContext, type JobHandler, type Worker, type WorkerOptions } from './port.js';
 import { DEFAULT_BACKOFF, DEFAULT_LEASE_MS, DEFAULT_MAX_ATTEMPTS, backoffDelayMs, decideFailure, errorMessage, isTooOld, notify } from './policy.js';
 
 /** What the adapter stores as BullMQ job data. */
@@ -103,6 +103,11 @@ export class BullMqWorker implements Worker {
       this.outcomes.set(context.id, { context, status: 'completed', durationMs: Date.now() - started });
     } catch (error) {
       const now = Date.now();
+      if (error instanceof DeferJobError) {
+        // BullMQ counts neither a DelayedError nor the move as an attempt (attemptsMade stays).
+        await job.moveToDelayed(now + Math.max(0, error.delayMs), token);
+        throw new DelayedError();
+      }
       const decision = decideFailure({
         error,
         attempt: context.attempt,

@@ -56,6 +56,19 @@ export class PermanentJobError extends Error {
   override readonly name = 'PermanentJobError';
 }
 
+/**
+ * Thrown by a handler that chose not to run the job now (e.g. its webhook endpoint's circuit is open):
+ * the job goes back to the queue, due again after `delayMs`, and the try is not counted as an attempt
+ * nor reported to `onAttempt`. A laned job keeps its place at the head of its lane. The age limit
+ * still applies: a job deferred past its `maxAgeMs` is dead when it next comes up.
+ */
+export class DeferJobError extends Error {
+  override readonly name = 'DeferJobError';
+  constructor(readonly delayMs: number, message = `deferred for ${delayMs} ms`) {
+    super(message);
+  }
+}
+
 export type JobHandler<Payload = unknown> = (payload: Payload, context: JobContext) => Promise<void>;
 
 export interface WorkerOptions {

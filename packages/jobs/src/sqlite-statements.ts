@@ -68,6 +68,7 @@ export interface Statements {
   renew: Statement;
   complete: Statement;
   delay: Statement;
+  defer: Statement;
   kill: Statement;
   nextDue: Statement;
   counts: Statement;
@@ -86,6 +87,9 @@ export function prepare(db: Db): Statements {
     complete: db.prepare(`UPDATE job_queue SET state = 'completed', lease_until = NULL, last_error = NULL, finished_at = ?
       WHERE seq = ? AND state = 'active' AND attempts = ?`),
     delay: db.prepare(`UPDATE job_queue SET state = 'delayed', lease_until = NULL, run_at = ?, last_error = ?
+      WHERE seq = ? AND state = 'active' AND attempts = ?`),
+    // A deferral hands the try back: the attempt counter drops to what it was before the claim.
+    defer: db.prepare(`UPDATE job_queue SET state = 'delayed', lease_until = NULL, run_at = ?, attempts = attempts - 1
       WHERE seq = ? AND state = 'active' AND attempts = ?`),
     kill: db.prepare(`UPDATE job_queue SET state = 'dead', lease_until = NULL, last_error = ?, finished_at = ?
       WHERE seq = ? AND state = 'active' AND attempts = ?`),

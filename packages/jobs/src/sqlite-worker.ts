@@ -1,5 +1,5 @@
 import type { Database as Db } from 'better-sqlite3';
-import type { AttemptOutcome, JobContext, JobHandler, Worker, WorkerOptions } from './port.js';
+import { DeferJobError, type AttemptOutcome, type JobContext, type JobHandler, type Worker, type WorkerOptions } from './port.js';
 import { DEFAULT_BACKOFF, DEFAULT_LEASE_MS, decideFailure, isTooOld, notify } from './policy.js';
 import type { ClaimedRow, Statements } from './sqlite-statements.js';
 
@@ -96,6 +96,10 @@ export class SqliteWorker implements Worker {
     } catch (error) {
       clearInterval(heartbeat);
       const now = Date.now();
+      if (error instanceof DeferJobError) {
+        this.write(() => this.stmts.defer.run(now + Math.max(0, error.delayMs), row.seq, row.attempts));
+        return;
+      }
       const decision = decideFailure({
         error,
         attempt: row.attempts,

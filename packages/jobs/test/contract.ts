@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { PermanentJobError } from '../src/port.js';
+import { DeferJobError, PermanentJobError } from '../src/port.js';
 import type { AttemptOutcome, JobContext, JobQueue, JobSpec } from '../src/port.js';
 
 export interface JobQueueContractOptions {
@@ -143,6 +143,31 @@ export function jobQueueContract(name: string, open: () => JobQueue, opts: JobQu
       await sleep(100);
       expect(outcomes).toHaveLength(1);
       expect(outcomes[0]).toMatchObject({ status: 'dead', error: 'HTTP 400', context: { attempt: 1 } });
+    });
+
+    it('puts a deferred job back without counting an attempt, ahead of its lane', async () => {
+      const { jq, queue } = setup();
+      const seen: [string, number, number][] = [];
+      const outcomes: AttemptOutcome[] = [];
+      let deferralsLeft = 3;
+      await jq.enqueue([
+        { id: 'head', queue, lane: 'L', payload: null, maxAttempts: 1 },
+        { id: 'next', queue, lane: 'L', payload: null, maxAttempts: 1 },
+      ]);
+      const started = Date.now();
+      jq.work(
+        queue,
+        async (_payload, context) => {
+          seen.push([context.id, context.attempt, Date.now() - started]);
+          if (context.id === 'head' && deferralsLeft-- > 0) throw new DeferJobError(100);
+        },
+        { onAttempt: (o) => void outcomes.push(o) },
+      );
+      await untilCounts(jq, queue, { completed: 2 });
+      // maxAttempts 1 and three deferrals: still completed, each try seen as attempt 1, the lane held.
+      expect(seen.map(([id, attempt]) => [id, attempt])).toEqual([['head', 1], ['head', 1], ['head', 1], ['head', 1], ['next', 1]]);
+      expect(seen[3]![2]).toBeGreaterThanOrEqual(250);
+      expect(outcomes.map((o) => [o.context.id, o.status])).toEqual([['head', 'completed'], ['next', 'completed']]);
     });
 
     it('gives up once maxAgeMs has passed, whatever the attempts left', async () => {
