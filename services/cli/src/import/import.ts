@@ -55,12 +55,12 @@ export async function importFile(target: ServiceTarget, file: string, settings: 
   const flush = async () => {
     if (batch.length === 0) return;
     const number = checkpoint.acknowledgedBatches;
-    await sendBatch(target, file, checkpoint, number, batch, options);
+    const sent = await sendBatch(target, file, checkpoint, number, batch, options);
     checkpoint.acknowledgedBatches = number + 1;
     checkpoint.importedUsers += batch.length;
     delete checkpoint.inFlightBatch;
     saveCheckpoint(file, checkpoint);
-    report.importedNow += batch.length;
+    if (sent) report.importedNow += batch.length;
     batch = [];
     progress(checkpoint.importedUsers, scan.users);
   };
@@ -80,19 +80,20 @@ export async function importFile(target: ServiceTarget, file: string, settings: 
   return { ...report, users: checkpoint.importedUsers, batches: checkpoint.acknowledgedBatches };
 }
 
-async function sendBatch(target: ServiceTarget, file: string, checkpoint: ImportCheckpoint, number: number, users: Record<string, unknown>[], options: ImportOptions): Promise<void> {
+/** Sends one batch; false when it turned out the interrupted run's request had applied it already. */
+async function sendBatch(target: ServiceTarget, file: string, checkpoint: ImportCheckpoint, number: number, users: Record<string, unknown>[], options: ImportOptions): Promise<boolean> {
   const withIds = users.filter((u) => u && typeof u === 'object' && typeof u.id === 'string');
   const ids = withIds.length === 0 ? [] : [...new Set([withIds[0]!.id as string, withIds[withIds.length - 1]!.id as string])];
   // A batch that was in flight when the previous run died may have been applied.
   const interrupted = checkpoint.inFlightBatch === number;
-  if (interrupted && ids.length > 0 && (await batchPresence(target, ids, 0)) === 'all') return;
+  if (interrupted && ids.length > 0 && (await batchPresence(target, ids, 0)) === 'all') return false;
   checkpoint.inFlightBatch = number;
   saveCheckpoint(file, checkpoint);
 
   const response = await callService(target, 'POST', '/api/user/import', { users, ...options });
-  if (response.status === 200) return;
+  if (response.status === 200) return true;
   // The interrupted run's request may still have been running on the service when we resent it.
-  if (interrupted && response.status === 400 && ids.length > 0 && (await batchPresence(target, ids, 5_000)) === 'all') return;
+  if (interrupted && response.status === 400 && ids.length > 0 && (await batchPresence(target, ids, 5_000)) === 'all') return true;
   const offset = number * checkpoint.batchSize;
   throw new ImportRejectedError(`batch ${number + 1} (users ${offset}..${offset + users.length - 1} of the file) was rejected with ${response.status}:\n${describeErrors(response.body, offset) ?? response.text.slice(0, 2_000)}`);
 }
