@@ -67,6 +67,10 @@ async function main(argv: string[]): Promise<number> {
           ...(values['validate-db-constraints'] && { validateDbConstraints: true }),
         },
       });
+      if (report.alreadyComplete) {
+        process.stdout.write(`already imported: ${report.users} users in ${report.batches} batches; delete ${report.checkpoint} to import the file again\n`);
+        return 0;
+      }
       process.stdout.write(`imported ${report.users} users in ${report.batches} batches (${report.importedNow} in this run${report.resumedFromBatch > 0 ? `, resumed at batch ${report.resumedFromBatch + 1}` : ''}); checkpoint ${report.checkpoint}\n`);
       return 0;
     }

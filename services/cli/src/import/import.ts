@@ -31,6 +31,8 @@ export interface ImportReport {
   batches: number;
   resumedFromBatch: number;
   checkpoint: string;
+  /** The checkpoint said the file was imported completely; nothing was sent. */
+  alreadyComplete?: boolean;
 }
 
 export class ImportRejectedError extends Error {
@@ -40,7 +42,7 @@ export class ImportRejectedError extends Error {
 export async function importFile(target: ServiceTarget, file: string, settings: ImportSettings): Promise<ImportReport> {
   const { checkpoint, resumed } = openCheckpoint(file, { batchSize: settings.batchSize, ...(target.tenantId && { tenantId: target.tenantId }) });
   const report: ImportReport = { users: checkpoint.importedUsers, importedNow: 0, batches: checkpoint.acknowledgedBatches, resumedFromBatch: resumed ? checkpoint.acknowledgedBatches : 0, checkpoint: checkpointPath(file) };
-  if (checkpoint.completed) return report;
+  if (checkpoint.completed) return { ...report, alreadyComplete: true };
 
   // 1. Count the users (for the bar and ETA) and read root options, which may follow the array.
   const scan = await scanImportFile(file);
