@@ -60,7 +60,7 @@ const SEP = '\u001f';
  * candidates from the longest literal run of 3+ characters; GLOB over the field values, which are
  * stored lower-cased between separators, decides.
  */
-export function databaseTerm(raw: string, ftsTable: string): Sql & { driver?: Sql } {
+export function databaseTerm(raw: string, ftsTable: string): Sql & { driver?: Sql; literal?: string; glob?: string } {
   const term = raw.toLowerCase().replace(/[\u0000-\u001f]/g, '');
   if (/^\**$/.test(term)) return { sql: '1', params: [] };
   const segments = term.split('*');
@@ -72,7 +72,7 @@ export function databaseTerm(raw: string, ftsTable: string): Sql & { driver?: Sq
   // `_`/`%` in the literal only widen it) and GLOB over the stored values decides.
   const where = [...literal].length >= 3 ? `terms LIKE ? AND terms GLOB ?` : `terms GLOB ?`;
   const params = [...literal].length >= 3 ? [`%${literal}%`, glob] : [glob];
-  return { sql: `u.rid IN (SELECT rowid FROM ${ftsTable} WHERE ${where})`, params, driver: { sql: `SELECT rowid AS rid FROM ${ftsTable} WHERE ${where}`, params } };
+  return { sql: `u.rid IN (SELECT rowid FROM ${ftsTable} WHERE ${where})`, params, driver: { sql: `SELECT rowid AS rid FROM ${ftsTable} WHERE ${where}`, params }, literal, glob };
 }
 
 function canonical(value: unknown, normalized: boolean): string {

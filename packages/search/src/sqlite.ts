@@ -148,10 +148,12 @@ function searchWords(value: unknown, query: unknown, mode: unknown): number {
 class Tables {
   readonly users: string;
   readonly fts: string;
+  readonly vocab: string;
   readonly checkpoints: string;
   constructor(readonly version: number) {
     this.users = `search_users_v${version}`;
     this.fts = `search_users_v${version}_fts`;
+    this.vocab = `search_users_v${version}_vocab`;
     this.checkpoints = `search_checkpoints_v${version}`;
   }
 }
@@ -170,6 +172,24 @@ class Store {
       this.statements.set(sql, statement);
     }
     return statement;
+  }
+
+  private readonly trigramCounts = new Map<string, { docs: number; at: number }>();
+
+  /**
+   * Documents holding a trigram, from fts5vocab, which counts by reading the trigram's whole doclist
+   * (milliseconds for one in every email). Only the order of the counts matters, so they are cached
+   * for a minute; a stale count can only pick a less selective trigram, never a wrong result.
+   */
+  trigramDocs(t: Tables, trigram: string): number {
+    const key = `${t.version}:${trigram}`;
+    const now = Date.now();
+    const cached = this.trigramCounts.get(key);
+    if (cached && now - cached.at < 60_000) return cached.docs;
+    const docs = (this.stmt(`SELECT doc FROM ${t.vocab} WHERE term = ?`).pluck().get(trigram) as number | undefined) ?? 0;
+    if (this.trigramCounts.size >= 100_000) this.trigramCounts.clear();
+    this.trigramCounts.set(key, { docs, at: now });
+    return docs;
   }
 
   /** Adds the instant sort columns to an index version created before them, filling them from the documents. */
@@ -207,6 +227,7 @@ class Store {
       CREATE INDEX IF NOT EXISTS ${t.users}_email ON ${t.users} (email);
       CREATE INDEX IF NOT EXISTS ${t.users}_username ON ${t.users} (username);
       CREATE VIRTUAL TABLE IF NOT EXISTS ${t.fts} USING fts5(terms, tokenize = 'trigram', detail = 'none');
+      CREATE VIRTUAL TABLE IF NOT EXISTS ${t.vocab} USING fts5vocab(${t.fts}, 'row');
       CREATE TABLE IF NOT EXISTS ${t.checkpoints} (name TEXT PRIMARY KEY, position INTEGER NOT NULL);
       INSERT OR IGNORE INTO search_versions (version) VALUES (${version});
     `);
@@ -324,8 +345,9 @@ class SqliteSearchIndex implements SearchIndex {
       } else {
         const term = databaseTerm(text, t.fts);
         if (term.driver) {
-          from = `(${term.driver.sql}) h CROSS JOIN ${t.users} u ON u.rid = h.rid`;
-          fromParams.push(...term.driver.params);
+          const driver = this.rareTrigramDriver(t, term.literal ?? '', term.glob ?? '') ?? term.driver;
+          from = `(${driver.sql}) h CROSS JOIN ${t.users} u ON u.rid = h.rid`;
+          fromParams.push(...driver.params);
         } else {
           filter = term;
         }
@@ -339,6 +361,23 @@ class SqliteSearchIndex implements SearchIndex {
     }
     parts.push(`(${filter.sql})`);
     return { from, sql: parts.join(' AND '), params: [...params, ...filter.params] };
+  }
+
+  /**
+   * Candidates from the literal's rarest trigrams only. `LIKE '%literal%'` intersects every trigram of
+   * the literal, and the common ones ("exa", "com", "@ex" in every email) each list nearly every user,
+   * so an exact email costs a walk over the whole index. The three rarest, by document count from the
+   * fts5vocab table, narrow as well; GLOB over the stored values still decides. Undefined when the
+   * literal is too short to have trigrams.
+   */
+  private rareTrigramDriver(t: Tables, literal: string, glob: string): Sql | undefined {
+    const chars = [...literal];
+    if (chars.length < 3 || glob === '') return undefined;
+    const trigrams = [...new Set(chars.slice(0, -2).map((_, i) => chars.slice(i, i + 3).join('')))];
+    if (trigrams.length <= 3) return undefined;
+    const rarest = trigrams.map((term) => ({ term, doc: this.store.trigramDocs(t, term) })).sort((a, b) => a.doc - b.doc).slice(0, 3);
+    const match = rarest.map((r) => `"${r.term.replace(/"/g, '""')}"`).join(' AND ');
+    return { sql: `SELECT rowid AS rid FROM ${t.fts} WHERE ${t.fts} MATCH ? AND terms GLOB ?`, params: [match, glob] };
   }
 
   /** FusionAuth: an ids lookup is neither paginated nor sorted; ids come back in request order. */
@@ -387,6 +426,7 @@ class SqliteSearchIndex implements SearchIndex {
     if (version === this.store.current()) throw new Error(`Cannot drop search index version ${version}: the alias points at it`);
     const t = new Tables(version);
     this.store.db.exec(`
+      DROP TABLE IF EXISTS ${t.vocab};
       DROP TABLE IF EXISTS ${t.fts};
       DROP TABLE IF EXISTS ${t.users};
       DROP TABLE IF EXISTS ${t.checkpoints};
