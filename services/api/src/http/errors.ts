@@ -66,6 +66,10 @@ function mapError(error: unknown): { status: number; body?: ErrorsBody } {
   if (bodyError?.type === 'entity.too.large') {
     return { status: 413, body: { generalErrors: [{ code: '[tooLarge]', message: 'The request body is larger than this server accepts.' }] } };
   }
+  // The router cannot percent-decode a path segment (`/api/user/%zz`): the client's URL is wrong.
+  if (error instanceof URIError) {
+    return { status: 400, body: { generalErrors: [{ code: '[invalidURL]', message: 'The request URL could not be decoded.' }] } };
+  }
   if (typeof bodyError?.status === 'number' && bodyError.status >= 400 && bodyError.status < 500 && bodyError.expose) {
     return { status: bodyError.status, body: { generalErrors: [{ code: '[invalidRequest]', message: 'The request could not be read.' }] } };
   }
