@@ -39,6 +39,7 @@ function merge(target: Json, patch: Json, appendArrays: boolean): Json {
   }
   const result: Record<string, unknown> = isPlainObject(target) ? { ...target } : {};
   for (const [key, value] of Object.entries(patch)) {
+    refuseProtoKey(key);
     if (value === null) delete result[key];
     else result[key] = merge(result[key], value, appendArrays);
   }
@@ -93,7 +94,18 @@ function invalid(message: string): ValidationError {
 function parsePointer(pointer: string): string[] {
   if (pointer === '') return [];
   if (!pointer.startsWith('/')) throw invalid(`[${pointer}] is not a JSON Pointer.`);
-  return pointer.slice(1).split('/').map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'));
+  const parts = pointer.slice(1).split('/').map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'));
+  for (const part of parts) refuseProtoKey(part);
+  return parts;
+}
+
+/**
+ * `__proto__` as a key reaches the prototype, not a property: `/__proto__/x` would write to
+ * Object.prototype for the whole process, and a merged `{"__proto__": {...}}` would give the patched
+ * document inherited fields. No FusionAuth document has such a field, so it is refused.
+ */
+function refuseProtoKey(key: string): void {
+  if (key === '__proto__') throw invalid('[__proto__] is not a field that can be patched.');
 }
 
 function getAt(document: Json, path: string[]): Json {
@@ -103,7 +115,8 @@ function getAt(document: Json, path: string[]): Json {
       const index = Number(part);
       if (!Number.isInteger(index) || index < 0 || index >= current.length) throw invalid(`No element at [/${path.join('/')}].`);
       current = current[index];
-    } else if (isPlainObject(current) && part in current) {
+    } else if (isPlainObject(current) && Object.hasOwn(current, part)) {
+      // Own properties only: `constructor` or `toString` must not walk into Object.prototype.
       current = current[part];
     } else {
       throw invalid(`No value at [/${path.join('/')}].`);
