@@ -27,7 +27,8 @@ export interface WebhookReceiver {
   close(): Promise<void>;
 }
 
-export async function startWebhookReceiver(): Promise<WebhookReceiver> {
+/** Listens on a free loopback port, or on `port` (a receiver that comes back after being down). */
+export async function startWebhookReceiver(port = 0): Promise<WebhookReceiver> {
   const received: ReceivedRequest[] = [];
   let responder: (request: ReceivedRequest) => number | Reply = () => 200;
   const server: Server = createServer((req, res) => {
@@ -54,10 +55,13 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
       else send();
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', resolve);
+  });
+  const bound = (server.address() as AddressInfo).port;
   return {
-    url: `http://127.0.0.1:${port}/hook`,
+    url: `http://127.0.0.1:${bound}/hook`,
     received,
     respondWith(status) {
       responder = typeof status === 'function' ? status : () => status;

@@ -10,11 +10,12 @@
 import { createHash } from 'node:crypto';
 import { subjectUserId, toPublicEvents, type ConfigDocument, type PublicEvent } from '@idstream/domain';
 import type { EventStore } from '@idstream/eventstore';
-import { PermanentJobError, type JobContext } from '@idstream/jobs';
+import { DeferJobError, PermanentJobError, type JobContext } from '@idstream/jobs';
 import type { UserViewBody } from '@idstream/projection-user-views';
 import type { WebhookDocument, WebhookJob } from '@idstream/reactors';
 import type { ViewCollection } from '@idstream/views';
 import { postJson, PostError } from './http-post.js';
+import { defaultBreakerSettings, EndpointBreakers, type BreakerSettings, type TryVerdict } from './circuit-breaker.js';
 
 export interface WebhookSignature {
   /** Returns a compact JWT over `{request_body_sha256}` with the webhook's signing key. */
@@ -32,6 +33,8 @@ export interface WebhookSenderDeps extends WebhookCredentials {
   eventStore: EventStore;
   webhooks: () => ViewCollection<ConfigDocument>;
   users: () => ViewCollection<UserViewBody>;
+  /** Circuit breakers per endpoint; a sender of its own when not given. */
+  breakers?: EndpointBreakers;
 }
 
 export interface DeliveryResult {
@@ -93,9 +96,23 @@ export async function sendToWebhook(hook: FullWebhook, event: PublicEvent, crede
 }
 
 export function createWebhookSender(deps: WebhookSenderDeps) {
+  const breakers = deps.breakers ?? new EndpointBreakers();
   return async function deliver(job: WebhookJob, _context: JobContext): Promise<DeliveryResult> {
     const hook = (await deps.webhooks().get(job.webhookId))?.body as FullWebhook | undefined;
     if (!hook) throw new PermanentJobError(`webhook ${job.webhookId} no longer exists`);
+    const admission = breakers.admit(hook.id, breakerSettingsOf(hook));
+    if (!admission.admitted) throw new DeferJobError(admission.retryInMs, `circuit open for webhook ${hook.id}`);
+    try {
+      const result = await deliverAdmitted(job, hook);
+      admission.settle('healthy');
+      return result;
+    } catch (error) {
+      admission.settle(verdictOf(error));
+      throw error;
+    }
+  };
+
+  async function deliverAdmitted(job: WebhookJob, hook: FullWebhook): Promise<DeliveryResult> {
     const [source] = await deps.eventStore.readStream(job.streamName, { fromRevision: job.revision, maxCount: 1 });
     // A hard-deleted user takes its events with it: nothing personal may be sent afterwards.
     if (!source || source.revision !== job.revision) throw new PermanentJobError('source event no longer exists');
@@ -105,5 +122,25 @@ export function createWebhookSender(deps: WebhookSenderDeps) {
     if (!event) throw new PermanentJobError(`event ${job.eventId} has no public form`);
     const result = await sendToWebhook(hook, event, deps);
     return { ...result, eventType: event.type };
+  }
+}
+
+/** An endpoint that answered (even with a refusal) is alive; a vanished event says nothing about it. */
+function verdictOf(error: unknown): TryVerdict {
+  if (error instanceof TransientDeliveryError) return 'failed';
+  if (error instanceof RefusedDeliveryError) return 'healthy';
+  return 'unrelated';
+}
+
+/** Idstream extension: `deliveryPolicy.circuitBreakerThreshold` and `circuitBreakerCoolDownMs` tune the breaker per webhook. */
+function breakerSettingsOf(hook: FullWebhook): BreakerSettings {
+  const policy = (hook.deliveryPolicy ?? {}) as Record<string, unknown>;
+  const positive = (value: unknown, fallback: number) => (typeof value === 'number' && Number.isInteger(value) && value > 0 ? value : fallback);
+  const coolDownMs = positive(policy.circuitBreakerCoolDownMs, defaultBreakerSettings.coolDownMs);
+  return {
+    failureThreshold: positive(policy.circuitBreakerThreshold, defaultBreakerSettings.failureThreshold),
+    coolDownMs,
+    // A webhook tuned to a short cool-down keeps probing at most 16 times less often.
+    maxCoolDownMs: Math.min(defaultBreakerSettings.maxCoolDownMs, Math.max(coolDownMs, coolDownMs * 16)),
   };
 }

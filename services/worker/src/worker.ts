@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { webhookDeliveryStream, type DeliveryOutcome, type WebhookAttempted } from '@idstream/domain';
 import type { EventStore } from '@idstream/eventstore';
-import type { AttemptOutcome, JobQueue, Worker } from '@idstream/jobs';
+import { DeferJobError, type AttemptOutcome, type JobQueue, type Worker } from '@idstream/jobs';
 import type { Logger } from '@idstream/platform';
 import type { ReadModels } from '@idstream/projector';
 import { parseWebhookJobId, WEBHOOK_QUEUE, type WebhookJob } from '@idstream/reactors';
@@ -64,6 +64,8 @@ export class WorkerService {
             const result = await deliver(job, context);
             tries.set(context.id, { eventType: result.eventType, status: result.status, latencyMs: result.latencyMs });
           } catch (error) {
+            // A deferral (open circuit) is not a try: nothing to record.
+            if (error instanceof DeferJobError) throw error;
             const details = error as { status?: number; latencyMs?: number };
             tries.set(context.id, {
               eventType: job.eventType,

@@ -86,11 +86,13 @@ function checkDeliveryPolicy(value: unknown, errors: FieldErrors): void {
     maxAgeMs: [1, 30 * 24 * 3_600_000],
     initialDelayMs: [1, 24 * 3_600_000],
     maxDelayMs: [1, 24 * 3_600_000],
+    circuitBreakerThreshold: [1, 1_000],
+    circuitBreakerCoolDownMs: [1, 24 * 3_600_000],
   };
   for (const [field, v] of Object.entries(value)) {
     const range = limits[field];
     const name = `webhook.deliveryPolicy.${field}`;
-    if (!range) errors.add(name, 'invalid', `[${name}] is not a delivery policy setting (maxAttempts, maxAgeMs, initialDelayMs, maxDelayMs).`);
+    if (!range) errors.add(name, 'invalid', `[${name}] is not a delivery policy setting (maxAttempts, maxAgeMs, initialDelayMs, maxDelayMs, circuitBreakerThreshold, circuitBreakerCoolDownMs).`);
     else if (typeof v !== 'number' || !Number.isInteger(v) || v < range[0] || v > range[1]) errors.add(name, 'invalid', `[${name}] must be a whole number in ${range[0]}..${range[1]}.`);
   }
 }
