@@ -10,6 +10,7 @@ import { FusionAuthClient } from '@fusionauth/typescript-client';
 import { loadConfig, type IdstreamConfig } from '@idstream/config';
 import { startIdstream, type RunningIdstream } from '@idstream/api';
 import { createLogger } from '@idstream/platform';
+import { startValidatingProxy, type ValidatingProxy } from './openapi-validator.js';
 
 export interface TestService {
   service: RunningIdstream;
@@ -21,6 +22,8 @@ export interface TestService {
   stop(): Promise<void>;
   /** Stops the service and deletes its data. */
   destroy(): Promise<void>;
+  /** The proxy `client` talks through: every response is checked against /api/openapi.json. */
+  openApi: ValidatingProxy;
 }
 
 export async function startTestService(options: { env?: Record<string, string>; dataDir?: string } = {}): Promise<TestService> {
@@ -36,17 +39,22 @@ export async function startTestService(options: { env?: Record<string, string>; 
   });
   const service = await startIdstream(config, { logger: createLogger(config) });
   const url = service.url!;
+  const openApi = await startValidatingProxy(url);
   let stopped = false;
   const stop = async () => {
     if (stopped) return;
     stopped = true;
     await service.stop();
+    await openApi.close();
+    // A response that contradicts the OpenAPI document fails the suite that received it.
+    if (openApi.violations.length > 0) throw new Error(`responses violating the OpenAPI document:\n${openApi.violations.join('\n')}`);
   };
   return {
     service,
     url,
     apiKey,
-    client: new FusionAuthClient(apiKey, url),
+    client: new FusionAuthClient(apiKey, openApi.url),
+    openApi,
     dataDir,
     stop,
     async destroy() {

@@ -11,6 +11,7 @@ import { apiRouters } from './routes/index.js';
 import { systemRouter, type Readiness } from './routes/system.js';
 import { createMetrics } from './metrics.js';
 import { traceRequests } from './tracing.js';
+import { buildOpenApiDocument, registeredRoutes } from './openapi/document.js';
 
 export function createApp(ctx: AppContext, readiness: Readiness): Express {
   const app = express();
@@ -40,6 +41,11 @@ export function createApp(ctx: AppContext, readiness: Readiness): Express {
   app.use(traceRequests());
 
   app.use(systemRouter(ctx, readiness));
+  // Public, generated from the routers themselves once they are all mounted (first request).
+  let openApi: Record<string, unknown> | undefined;
+  app.get('/api/openapi.json', (_req, res) => {
+    res.set('Cache-Control', 'public, max-age=60').json((openApi ??= buildOpenApiDocument(registeredRoutes(app))));
+  });
   app.use('/api', authenticate(ctx));
   app.use(metrics.router);
   for (const router of apiRouters(ctx)) app.use(router);
