@@ -30,7 +30,18 @@ export async function linksOfUser(ctx: AppContext, userId: string): Promise<Iden
 /** The user an external identity is linked to in a tenant, if any. */
 export async function linkedUserId(ctx: AppContext, tenantId: string, identityProviderId: string, identityProviderUserId: string): Promise<string | undefined> {
   const events = await ctx.eventStore.readStream(identityClaimStream(tenantId, identityProviderId, identityProviderUserId));
-  return identityOwner(events);
+  return liveOwner(ctx, identityOwner(events));
+}
+
+/**
+ * The claim's owner, unless that user no longer exists: a hard delete erases the user but leaves the
+ * claim stream naming them, and the identity must then be free to link again. (The claim is still
+ * rewritten with its expected revision, so two concurrent re-links cannot both win.) A deactivated
+ * user still exists and keeps the identity.
+ */
+async function liveOwner(ctx: AppContext, owner: string | undefined): Promise<string | undefined> {
+  if (!owner) return undefined;
+  return (await ctx.readModels.users.get(owner)) ? owner : undefined;
 }
 
 /** Links a user to an external identity; a no-op when this exact link exists. Returns the log position. */
@@ -62,7 +73,7 @@ async function write(
     // 1. Read both streams.
     const [linkEvents, claimEvents] = await Promise.all([ctx.eventStore.readStream(linkStream), ctx.eventStore.readStream(claimStream)]);
     const state = fold(identityProviderLinkDecider, linkEvents.map((e) => ({ type: e.type, data: e.data }) as IdentityProviderLinkEvent));
-    const owner = identityOwner(claimEvents);
+    const owner = await liveOwner(ctx, identityOwner(claimEvents));
     if (command.type === 'Link' && owner && owner !== userId) throw claimConflict();
     // 2. Decide.
     const events = identityProviderLinkDecider.decide(command, state);
