@@ -1,5 +1,5 @@
 /**
- * `pnpm bench [-- --quick] [--users 100000[,1000000]] [--duration 10] [--only 1,4,6] [--keep]`
+ * `pnpm bench [-- --quick] [--users 100000[,1000000]] [--duration 10] [--only 1,4,6] [--keep] [--profile]`
  *
  * Starts the service in its own process on a fresh data directory (embedded storage, or the
  * production adapters whose URLs are set), drives it from this process over loopback, prints one
@@ -27,6 +27,7 @@ const { values } = parseArgs({
     duration: { type: 'string' },
     only: { type: 'string' },
     keep: { type: 'boolean', default: false },
+    profile: { type: 'boolean', default: false },
     'search-samples': { type: 'string' },
   },
 });
@@ -38,6 +39,10 @@ const durationS = Number(values.duration ?? (quick ? 2 : 10));
 const only = values.only ? new Set(values.only.split(',').map(Number)) : undefined;
 const wants = (n: number) => !only || only.has(n);
 const searchSamples = Number(values['search-samples'] ?? (quick ? 40 : 200));
+
+// --profile: the service writes a V8 CPU profile when it stops (read it with bench/profile-summary.ts).
+const profileDir = join(import.meta.dirname, '..', '.bench', 'profiles');
+const nodeArgs = values.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
 
 const rows: Row[] = [];
 const emit = (row: Row) => {
@@ -59,7 +64,7 @@ let service: RunningService | undefined;
 let importPath: string | undefined;
 let searchVia: string | undefined;
 try {
-  service = await startService(dataDir);
+  service = await startService(dataDir, nodeArgs);
   printHeader();
   emit({ scenario: '7 start', case: 'start to ready, empty store', value: service.readyMs, unit: 'ms' });
   const loginOptions = { durationS, concurrencies: [1, 2, 4, 8, 16] };
@@ -103,7 +108,7 @@ try {
     await searchable.close();
     progress('restarting the service to time start to ready');
     await service.stop();
-    service = await startService(dataDir);
+    service = await startService(dataDir, nodeArgs);
     await sleep(3000);
     const memory = memoryOf(service.pid);
     emit({ scenario: '7 start', case: `start to ready, ${imported.toLocaleString('en-US')} imported users`, value: service.readyMs, unit: 'ms', target: '≤5,000ms', met: service.readyMs <= 5000, idleRssMiB: memory.rssMiB, notes: `idle RSS ${memory.rssMiB.toFixed(0)} MiB` });

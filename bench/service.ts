@@ -21,10 +21,10 @@ export interface RunningService {
   stop(): Promise<number | null>;
 }
 
-export async function startService(dataDir: string, env: Record<string, string> = {}): Promise<RunningService> {
+export async function startService(dataDir: string, nodeArgs: string[] = []): Promise<RunningService> {
   const started = performance.now();
-  const child = spawn(process.execPath, [cli, 'start'], {
-    env: { ...process.env, LOG_LEVEL: 'info', HOST: '127.0.0.1', PORT: '0', IDSTREAM_DATA_DIR: dataDir, IDSTREAM_API_KEY: BENCH_API_KEY, ...env },
+  const child = spawn(process.execPath, [...nodeArgs, cli, 'start'], {
+    env: { ...process.env, LOG_LEVEL: 'info', HOST: '127.0.0.1', PORT: '0', IDSTREAM_DATA_DIR: dataDir, IDSTREAM_API_KEY: BENCH_API_KEY },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   // Only the tail is kept: the service logs for as long as the bench runs.
