@@ -104,6 +104,10 @@ export class Projector {
     const current = readModels.usersCollectionName;
     const next = nextVersionName(current);
     await views.collection(next).drop();
+    // Dropping keeps checkpoints: a rebuild killed part-way left one behind, and resuming from it
+    // into the emptied collection would silently skip everything before it. Start from the log's
+    // beginning (positions are > 0 in both event stores).
+    await views.setCheckpoint({ name: userViewsCheckpoint(next), position: 0 });
     const runner = this.userViewsRunner(next);
     await runner.start();
     const head = await eventStore.headPosition();
