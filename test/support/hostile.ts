@@ -124,6 +124,8 @@ export interface RawAnswer {
   text: string;
   headers: Headers;
   setCookies: string[];
+  /** The body's bytes (binary answers such as zip exports). */
+  raw: Buffer;
 }
 
 /**
@@ -142,14 +144,14 @@ export function send(url: string, method: string, init: { headers?: Record<strin
         const headers = new Headers();
         for (const [name, value] of Object.entries(response.headers)) if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
         const contentType = headers.get('content-type') ?? '';
-        const answer = (text: string) => ({ status: response.statusCode ?? 0, contentType, text, headers, setCookies: response.headers['set-cookie'] ?? [] });
+        const answer = (raw: Buffer) => ({ status: response.statusCode ?? 0, contentType, text: raw.toString('utf8'), raw, headers, setCookies: response.headers['set-cookie'] ?? [] });
         if (contentType.startsWith('text/event-stream')) {
           request.destroy();
-          return resolve(answer(''));
+          return resolve(answer(Buffer.alloc(0)));
         }
         const chunks: Buffer[] = [];
         response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('end', () => resolve(answer(Buffer.concat(chunks).toString('utf8'))));
+        response.on('end', () => resolve(answer(Buffer.concat(chunks))));
         response.on('error', reject);
       },
     );

@@ -24,3 +24,19 @@ export function keyAllows(key: ApiKeyDocument, endpoint: string, method: string)
   const methods = endpoints[endpoint];
   return Array.isArray(methods) && methods.map((m) => m.toUpperCase()).includes(method.toUpperCase());
 }
+
+/**
+ * FusionAuth: "an API key can only be created with equal or lesser authority", and retrieving,
+ * updating or deleting a key needs equal or greater permissions. Without this, a key allowed only
+ * `/api/api-key` could replace the value of the superuser key and become it.
+ */
+export function hasAuthorityOver(caller: ApiKeyDocument | undefined, target: Pick<ApiKeyDocument, 'tenantId' | 'permissions'>): boolean {
+  if (!caller) return false;
+  if (caller.tenantId && target.tenantId !== caller.tenantId) return false;
+  const mine = caller.permissions?.endpoints;
+  if (!mine || Object.keys(mine).length === 0) return true;
+  const theirs = target.permissions?.endpoints;
+  // A key without endpoint permissions may call everything: only a key without them has that authority.
+  if (!theirs || Object.keys(theirs).length === 0) return false;
+  return Object.entries(theirs).every(([endpoint, methods]) => Array.isArray(methods) && methods.every((method) => keyAllows(caller, endpoint, String(method))));
+}

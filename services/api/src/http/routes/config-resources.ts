@@ -2,12 +2,13 @@
  * One router shape for every configuration resource (FusionAuth's create with or without id,
  * retrieve, list, update, patch, delete).
  */
-import { Router, type Request } from 'express';
+import { Router, type Request, type RequestHandler } from 'express';
 import { applyPatch, NotFoundError, patchFormatOf, type ConfigDocument } from '@idstream/domain';
 import type { AppContext } from '../../application/context.js';
 import { ConfigEntities } from '../../application/config-entities.js';
 import type { ResourceDefinition, ResourceRequest } from '../../application/resources/index.js';
 import { onlyTenantId } from '../../application/tenancy.js';
+import { hasAuthorityOver, type ApiKeyDocument } from '../../application/api-keys.js';
 import { requireApiKey } from '../auth.js';
 import { HttpError } from '../errors.js';
 import { isObject, isUuid, requireBody } from '../input.js';
@@ -17,10 +18,16 @@ export function configResourceRouter(ctx: AppContext, resource: ResourceDefiniti
   const router = Router();
   const path = resource.path;
   const entities = new ConfigEntities(ctx);
-  const guard = requireApiKey(path);
+  const endpointGuard = requireApiKey(path);
+  // Global objects (webhooks) are not a tenant's: a tenant-locked key gets 401, as the README says, not an empty list.
+  const guard: RequestHandler = (req, res, next) => {
+    if (req.auth.apiKey?.tenantId && !resource.tenantScoped && resource.kind !== 'Tenant') throw HttpError.unauthorized();
+    endpointGuard(req, res, next);
+  };
 
   const visible = (req: Request, document: ConfigDocument | undefined): document is ConfigDocument => {
     if (!document) return false;
+    if (resource.kind === 'ApiKey' && !hasAuthorityOver(req.auth.apiKey, document as ApiKeyDocument)) return false;
     const scope = req.auth.tenantId;
     // Tenant-locked keys see their own tenant and the objects of that tenant only.
     if (!scope) return true;
@@ -41,6 +48,7 @@ export function configResourceRouter(ctx: AppContext, resource: ResourceDefiniti
     const input = { ...(body[resource.field] as Record<string, unknown>) };
     const newId = (id ?? (isUuid(input.id) ? input.id : undefined) ?? crypto.randomUUID()).toLowerCase();
     const document = await resource.prepare(ctx, input, newId, undefined, await context(req));
+    authorise(req, document);
     const created = await entities.create(resource.kind, document, requestMetadata(req, req.auth.tenantId));
     return { [resource.field]: { ...resource.present(created), ...resource.presentCreated?.(created, input) } };
   };
@@ -55,8 +63,14 @@ export function configResourceRouter(ctx: AppContext, resource: ResourceDefiniti
 
   const replace = async (req: Request, existing: ConfigDocument, input: Record<string, unknown>) => {
     const document = await resource.prepare(ctx, { ...input }, existing.id, existing, await context(req));
+    authorise(req, document);
     const replaced = await entities.replace(resource.kind, document, requestMetadata(req, req.auth.tenantId));
     return { [resource.field]: resource.present(replaced) };
+  };
+
+  /** A key may only create or make a key of equal or lesser authority than itself. */
+  const authorise = (req: Request, document: ConfigDocument) => {
+    if (resource.kind === 'ApiKey' && !hasAuthorityOver(req.auth.apiKey, document as ApiKeyDocument)) throw HttpError.unauthorized();
   };
 
   router.post(path, guard, async (req, res) => {
