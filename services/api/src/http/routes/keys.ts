@@ -30,11 +30,12 @@ export function keyRouter(ctx: AppContext): Router {
   };
   const input = (req: Request): KeyInput => requireBody(req.body, 'key').key as KeyInput;
 
-  router.get('/api/key', guard, async (_req, res) => {
+  // The Key API manages global objects: reads need a global key too (README, Key API).
+  router.get('/api/key', ...write, async (_req, res) => {
     const keys = await ctx.readModels.config.Key.list({ limit: 10_000 });
     res.json({ keys: keys.map((k) => presentKey(k.body)) });
   });
-  router.get('/api/key/:id', guard, async (req, res) => {
+  router.get('/api/key/:id', ...write, async (req, res) => {
     res.json({ key: presentKey(await load(req)) });
   });
   // FusionAuth generates with /api/key/generate; a plain POST /api/key is accepted as the same.

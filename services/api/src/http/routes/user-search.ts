@@ -106,7 +106,9 @@ export function userSearchRouter(ctx: AppContext): Router {
       });
     res.status(202).end();
   });
-  router.get('/api/system/reindex', requireApiKey('/api/system/reindex'), (_req, res) => {
+  router.get('/api/system/reindex', requireApiKey('/api/system/reindex'), (req, res) => {
+    // Like the reindex itself, its status is a system-wide matter for a global key.
+    if (req.auth.apiKey?.tenantId) throw HttpError.unauthorized();
     res.json({ reindexStatus: reindexing ? 'Reindexing' : 'Idle' });
   });
   return router;
