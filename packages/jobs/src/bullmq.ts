@@ -49,6 +49,9 @@ export function openBullMqJobQueue(options: BullMqJobQueueOptions): JobQueue {
     let entry = queues.get(name);
     if (!entry) {
       const queue = new Queue(name, { connection: redis, prefix });
+      // While Redis is away every command fails over to ioredis's reconnect; without a listener
+      // BullMQ prints each of those errors (a restart of Redis produced pages of them).
+      queue.on('error', () => {});
       const lanes = new Lanes(
         redis,
         prefix,
