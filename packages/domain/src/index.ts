@@ -21,3 +21,4 @@ export * from './login-security/index.js';
 // Explicit: these names win over the same names in user/events.js (one definition, one owner).
 export type { RefreshTokenIssued, RefreshTokenRevoked } from './refresh-tokens/events.js';
 export * from './refresh-tokens/index.js';
+export * from './constant-time.js';

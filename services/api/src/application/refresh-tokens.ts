@@ -5,7 +5,7 @@
  * is spent once even under concurrent exchanges.
  */
 import { randomUUID } from 'node:crypto';
-import { randomToken } from '@idstream/crypto';
+import { constantTimeEqual, randomToken } from '@idstream/crypto';
 import {
   evolveRefreshToken,
   loginStream,
@@ -63,11 +63,11 @@ export async function findRefreshToken(ctx: AppContext, token: string): Promise<
   if (token.length === 0 || token.length > 512) return undefined;
   const digest = refreshTokenHash(token);
   const holder = await ctx.readModels.refreshTokens.findByKey(refreshTokenKey(digest));
-  const listed = holder && Object.values(holder.body.tokens).find((t) => t.tokenHash === digest);
+  const listed = holder && Object.values(holder.body.tokens).find((t) => constantTimeEqual(t.tokenHash, digest));
   if (!listed) return undefined;
   const { state, revision } = await readToken(ctx, listed.tokenId);
   // The stream decides: a rotated (one-time-use) value no longer matches.
-  if (!refreshTokenUsable(state, ctx.now()) || state.tokenHash !== digest) return undefined;
+  if (!refreshTokenUsable(state, ctx.now()) || !constantTimeEqual(state.tokenHash, digest)) return undefined;
   return { state, revision };
 }
 

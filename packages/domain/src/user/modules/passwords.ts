@@ -1,4 +1,5 @@
 import { NotFoundError } from '../../errors.js';
+import { digestsEqual } from '../../constant-time.js';
 import type { ChangePasswordStarted, EmailVerified, OneTimePasswordConsumed, OneTimePasswordIssued, PasswordChanged, PasswordRehashed } from '../events.js';
 import type { DomainEvent } from '../../decider.js';
 import type { UserModule } from '../module.js';
@@ -34,7 +35,7 @@ export const passwordsModule: UserModule = {
       let verifiesEmail = false;
       if (command.method === 'changePasswordId') {
         // The id must be the outstanding one and unexpired: a used or replaced id is a 404 (restart the workflow).
-        if (!outstanding || outstanding.idHash !== command.changePasswordIdHash || outstanding.expiresAt <= command.instant) throw new NotFoundError('changePasswordId');
+        if (!outstanding || !digestsEqual(outstanding.idHash, command.changePasswordIdHash ?? '') || outstanding.expiresAt <= command.instant) throw new NotFoundError('changePasswordId');
         verifiesEmail = command.implicitEmailVerification && !user.verified;
       }
       const events: DomainEvent[] = [];
@@ -63,7 +64,7 @@ export const passwordsModule: UserModule = {
       const command = raw as unknown as ConsumeOneTimePassword;
       const user = existing(state);
       const otp = secretsOf(state).oneTimePassword;
-      if (!otp || otp.hash !== command.hash || otp.expiresAt <= command.instant) throw new NotFoundError('oneTimePassword');
+      if (!otp || !digestsEqual(otp.hash, command.hash) || otp.expiresAt <= command.instant) throw new NotFoundError('oneTimePassword');
       const event: OneTimePasswordConsumed = { type: 'OneTimePasswordConsumed', data: { userId: user.id, tenantId: user.tenantId, hash: command.hash, instant: command.instant } };
       return [event];
     },

@@ -3,6 +3,7 @@
  * digested (recovery codes) on the command: the module never sees a plaintext.
  */
 import { NotFoundError, ValidationError } from '../../errors.js';
+import { includesDigest } from '../../constant-time.js';
 import type { DomainEvent } from '../../decider.js';
 import type { TwoFactorMethod } from '../../two-factor/events.js';
 import type { UserModule } from '../module.js';
@@ -123,7 +124,7 @@ export const twoFactorModule: UserModule = {
       const command = raw as unknown as UseRecoveryCode;
       const user = activeUser(state);
       // A code already used (e.g. by a concurrent request that won the append) is refused here.
-      if (!twoFactorSecretsOf(state).recoveryCodeHashes.includes(command.hash)) throw new RecoveryCodeInvalidError('recovery code');
+      if (!includesDigest(twoFactorSecretsOf(state).recoveryCodeHashes, command.hash)) throw new RecoveryCodeInvalidError('recovery code');
       const event: TwoFactorRecoveryCodeUsed = { type: 'TwoFactorRecoveryCodeUsed', data: { userId: user.id, tenantId: user.tenantId, hash: command.hash, instant: command.instant } };
       return [event];
     },

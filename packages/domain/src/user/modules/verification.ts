@@ -1,4 +1,5 @@
 import { NotFoundError, ValidationError } from '../../errors.js';
+import { digestsEqual } from '../../constant-time.js';
 import type { EmailVerificationStarted, EmailVerified } from '../events.js';
 import type { UserModule } from '../module.js';
 import type { StartEmailVerification, VerifyEmail } from '../commands.js';
@@ -21,8 +22,8 @@ export const verificationModule: UserModule = {
       const user = existing(state);
       if (command.idHash !== undefined) {
         const outstanding = secretsOf(state).verification;
-        if (!outstanding || outstanding.idHash !== command.idHash || outstanding.expiresAt <= command.instant) throw new NotFoundError('verificationId');
-        if (outstanding.codeHash && outstanding.codeHash !== command.codeHash) {
+        if (!outstanding || !digestsEqual(outstanding.idHash, command.idHash) || outstanding.expiresAt <= command.instant) throw new NotFoundError('verificationId');
+        if (outstanding.codeHash && !digestsEqual(outstanding.codeHash, command.codeHash ?? '')) {
           throw ValidationError.field('oneTimeCode', 'invalid', 'The [oneTimeCode] is not valid.');
         }
       }
