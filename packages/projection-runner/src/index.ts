@@ -2,3 +2,4 @@ export * from './handler.js';
 export * from './runner.js';
 export * from './view-handler.js';
 export * from './position-waiter.js';
+export * from './shared-feed.js';

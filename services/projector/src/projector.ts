@@ -6,7 +6,7 @@ import type { ConfigKind } from '@idstream/domain';
 import type { EventStore } from '@idstream/eventstore';
 import type { JobQueue } from '@idstream/jobs';
 import type { Logger } from '@idstream/platform';
-import { ProjectionRunner, ViewProjectionHandler, localWaiter, type PositionWaiter } from '@idstream/projection-runner';
+import { ProjectionRunner, SharedEventFeed, ViewProjectionHandler, localWaiter, type PositionWaiter } from '@idstream/projection-runner';
 import { configCollectionNames, configProjection } from '@idstream/projection-config-views';
 import { USER_VIEWS_ALIAS, userViewProjection, type UserViewBody } from '@idstream/projection-user-views';
 import { UserSearchHandler } from '@idstream/projection-user-search';
@@ -37,8 +37,12 @@ export class Projector {
   readonly loginRecords: ProjectionRunner;
   readonly webhookDeliveryLog: ProjectionRunner;
 
-  constructor(private readonly deps: ProjectorDependencies) {
-    const { eventStore, views, jobs, readModels } = deps;
+  private readonly deps: ProjectorDependencies;
+
+  constructor(deps: ProjectorDependencies) {
+    // Every runner reads the log through one shared subscription instead of one each.
+    this.deps = { ...deps, eventStore: new SharedEventFeed(deps.eventStore).asEventStore() };
+    const { eventStore, views, jobs, readModels } = this.deps;
     const onError = (error: unknown, name: string) => deps.logger.error({ err: error, projection: name }, 'projection batch failed; retrying');
     this.configViews = new ProjectionRunner(
       eventStore,

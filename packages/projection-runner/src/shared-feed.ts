@@ -1,0 +1,151 @@
+/**
+ * One read of the event log per process, shared by every projection runner. Without it each runner
+ * reads and parses every event itself (eight runners: eight times the I/O and JSON work on the
+ * API's one thread). A subscriber that is behind — new, rebuilding, or too busy to take the next
+ * event — reads on its own until it reaches the shared position, then rejoins, so a slow
+ * projection (search) never holds back a fast one (user views) that reads wait on.
+ */
+import type { EventStore, RecordedEvent, SubscribeOptions, Subscription } from '@idstream/eventstore';
+
+interface Subscriber {
+  options: SubscribeOptions;
+  /** Position of the last event `onEvent` finished with (or started, during a call). */
+  delivered: number;
+  /** Position of the last event queued for this subscriber. */
+  queued: number;
+  queue: RecordedEvent[];
+  mode: 'live' | 'catching-up';
+  pump?: Promise<void>;
+  catchUp?: Promise<void>;
+  closed: boolean;
+}
+
+/** Events a live subscriber may have waiting before it drops to reading on its own. */
+const MAX_QUEUED = 10_000;
+const PAGE = 1_000;
+
+export class SharedEventFeed {
+  private readonly subscribers = new Set<Subscriber>();
+  private upstream?: Subscription;
+  /** Position of the last event the shared subscription delivered. */
+  private upstreamPosition = -1;
+
+  constructor(readonly store: EventStore) {}
+
+  /** An EventStore whose `subscribeToAll` goes through this feed; every other call goes to the store. */
+  asEventStore(): EventStore {
+    return new Proxy(this.store, {
+      get: (target, property, receiver) => {
+        if (property === 'subscribeToAll') return (options: SubscribeOptions) => this.subscribe(options);
+        const value = Reflect.get(target, property, receiver) as unknown;
+        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+  }
+
+  subscribe(options: SubscribeOptions): Subscription {
+    const after = options.after ?? 0;
+    const subscriber: Subscriber = { options, delivered: after, queued: after, queue: [], mode: 'catching-up', closed: false };
+    this.subscribers.add(subscriber);
+    if (!this.upstream) {
+      // The first subscriber sets where the shared read starts; it is live from there.
+      this.upstreamPosition = after;
+      subscriber.mode = 'live';
+      this.upstream = this.store.subscribeToAll({
+        after,
+        onEvent: (event) => this.dispatch(event),
+        onError: (error) => {
+          for (const s of this.subscribers) this.fail(s, error);
+        },
+      });
+    } else {
+      this.startCatchUp(subscriber);
+    }
+    return {
+      close: async () => {
+        subscriber.closed = true;
+        this.subscribers.delete(subscriber);
+        await subscriber.catchUp;
+        await subscriber.pump;
+        if (this.subscribers.size === 0 && this.upstream) {
+          const upstream = this.upstream;
+          this.upstream = undefined;
+          this.upstreamPosition = -1;
+          await upstream.close();
+        }
+      },
+    };
+  }
+
+  private dispatch(event: RecordedEvent): void {
+    this.upstreamPosition = event.position;
+    for (const subscriber of this.subscribers) {
+      if (subscriber.mode !== 'live' || event.position <= subscriber.queued) continue;
+      if (subscriber.queue.length >= MAX_QUEUED) {
+        // Too far behind: it reads what it misses itself, without holding back the others.
+        subscriber.mode = 'catching-up';
+        subscriber.queue = [];
+        this.startCatchUp(subscriber);
+        continue;
+      }
+      subscriber.queue.push(event);
+      subscriber.queued = event.position;
+      subscriber.pump ??= this.pump(subscriber);
+    }
+  }
+
+  private async pump(subscriber: Subscriber): Promise<void> {
+    try {
+      while (!subscriber.closed && subscriber.mode === 'live') {
+        const event = subscriber.queue.shift();
+        if (!event) break;
+        subscriber.delivered = event.position;
+        await subscriber.options.onEvent(event);
+      }
+    } catch (error) {
+      this.fail(subscriber, error);
+    } finally {
+      subscriber.pump = undefined;
+      // An event may have been queued after the last shift but before this finally ran.
+      if (!subscriber.closed && subscriber.mode === 'live' && subscriber.queue.length > 0) subscriber.pump = this.pump(subscriber);
+    }
+  }
+
+  private startCatchUp(subscriber: Subscriber): void {
+    if (subscriber.catchUp) return;
+    subscriber.catchUp = (async () => {
+      try {
+        await subscriber.pump;
+        for (;;) {
+          if (subscriber.closed) return;
+          // Rejoin when nothing separates this subscriber from the shared read. No await between
+          // this check and the switch, so no shared event can slip between the two.
+          if (subscriber.delivered >= this.upstreamPosition) {
+            subscriber.queued = subscriber.delivered;
+            subscriber.mode = 'live';
+            return;
+          }
+          const page = await this.store.readAll({ after: subscriber.delivered, maxCount: PAGE });
+          for (const event of page) {
+            if (subscriber.closed) return;
+            subscriber.delivered = event.position;
+            await subscriber.options.onEvent(event);
+          }
+          // Deleted events leave holes below the shared position; nothing is left to read there.
+          if (page.length === 0) subscriber.delivered = Math.max(subscriber.delivered, this.upstreamPosition);
+        }
+      } catch (error) {
+        this.fail(subscriber, error);
+      } finally {
+        subscriber.catchUp = undefined;
+      }
+    })();
+  }
+
+  private fail(subscriber: Subscriber, error: unknown): void {
+    if (subscriber.closed) return;
+    subscriber.closed = true;
+    this.subscribers.delete(subscriber);
+    subscriber.options.onError?.(error);
+  }
+}
