@@ -38,7 +38,8 @@ export class ResponseValidator {
 
   /** The path template a concrete path matches; literal segments win over parameters. */
   template(pathname: string): string | undefined {
-    const segments = pathname.split('/');
+    // Express routes without strict routing: `/api/application/` is `/api/application`.
+    const segments = (pathname.length > 1 ? pathname.replace(/\/+$/, '') : pathname).split('/');
     let best: { path: string; literals: number } | undefined;
     for (const t of this.templates) {
       if (t.segments.length !== segments.length) continue;

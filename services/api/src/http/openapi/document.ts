@@ -64,7 +64,8 @@ function operationObject(route: RegisteredRoute, spec: OperationSpec | undefined
     };
   }
   responses['400'] ??= { description: 'Invalid request: FusionAuth Errors JSON', content: errors };
-  if (!spec?.public) responses['401'] ??= { description: 'Missing or wrong API key (or token); no body' };
+  // FusionAuth answers 401 without a body for a bad key, with Errors JSON for a refused credential.
+  if (!spec?.public) responses['401'] ??= { description: 'Missing or wrong API key, or a refused credential: no body or Errors JSON', content: errors };
   responses['404'] ??= { description: 'Not found; no body or Errors JSON', content: errors };
   responses.default = { description: 'Other outcomes (409, 410, 423, 429, 5xx): Errors JSON or no body', content: errors };
   return {

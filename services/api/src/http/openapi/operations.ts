@@ -41,6 +41,8 @@ function crud(path: string, field: string, plural: string, schema: Schema, tag: 
 
 const loginStatuses = (ok: Schema): Record<string, Schema | null> => ({
   '200': ok,
+  // An identity provider user not linked yet, with the link strategy "pending": the id to link with.
+  '232': { type: 'object', required: ['pendingIdPLinkId'], properties: { pendingIdPLinkId: str } },
   '202': ok,
   '203': ok,
   '212': ok,

@@ -70,7 +70,7 @@ export const components: Record<string, Schema> = {
   },
   LoginResponse: {
     type: 'object',
-    properties: { user: ref('User'), token: str, refreshToken: str, refreshTokenId: uuid, tokenExpirationInstant: instant, twoFactorId: str, methods: list(obj), changePasswordId: str, changePasswordReason: str, state: obj },
+    properties: { user: ref('User'), token: str, refreshToken: str, refreshTokenId: uuid, tokenExpirationInstant: instant, twoFactorId: str, methods: list(obj), changePasswordId: str, changePasswordReason: str, state: obj, pendingIdPLinkId: str },
   },
   Tenant: { type: 'object', required: ['id', 'name'], properties: { id: uuid, name: str, issuer: str, data: obj, insertInstant: instant, lastUpdateInstant: instant } },
   Application: { type: 'object', required: ['id', 'name'], properties: { id: uuid, name: str, tenantId: uuid, active: bool, roles: list(obj), data: obj } },
