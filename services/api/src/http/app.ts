@@ -11,6 +11,7 @@ import { apiRouters } from './routes/index.js';
 import { systemRouter, type Readiness } from './routes/system.js';
 import { createMetrics } from './metrics.js';
 import { traceRequests } from './tracing.js';
+import { loggablePath } from './log-redaction.js';
 import { buildOpenApiDocument, registeredRoutes } from './openapi/document.js';
 
 export function createApp(ctx: AppContext, readiness: Readiness): Express {
@@ -31,7 +32,7 @@ export function createApp(ctx: AppContext, readiness: Readiness): Express {
     res.set('Cache-Control', 'no-store');
     const started = performance.now();
     res.on('finish', () => {
-      req.log.info({ method: req.method, path: req.path, status: res.statusCode, ms: Math.round(performance.now() - started) }, 'request');
+      req.log.info({ method: req.method, path: loggablePath(req.path), status: res.statusCode, ms: Math.round(performance.now() - started) }, 'request');
     });
     next();
   });

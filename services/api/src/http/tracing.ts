@@ -6,11 +6,12 @@
 import type { RequestHandler } from 'express';
 import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { routeTemplate } from './metrics.js';
+import { loggablePath } from './log-redaction.js';
 
 export function traceRequests(): RequestHandler {
   return (req, res, next) => {
     const parent = propagation.extract(context.active(), req.headers);
-    const span = trace.getTracer('idstream').startSpan(`${req.method} ${req.path}`, { kind: SpanKind.SERVER, attributes: { 'http.request.method': req.method, 'url.path': req.path } }, parent);
+    const span = trace.getTracer('idstream').startSpan(`${req.method} ${loggablePath(req.path)}`, { kind: SpanKind.SERVER, attributes: { 'http.request.method': req.method, 'url.path': loggablePath(req.path) } }, parent);
     if (!span.isRecording()) return next();
     res.on('finish', () => {
       const route = routeTemplate(req);
