@@ -33,6 +33,18 @@ export interface WebhookDocument extends ConfigDocument {
 }
 
 /**
+ * The user an event is about: the user of a `user-`/`login-` stream, else the `userId` the event names
+ * (refresh tokens, identity provider links). Webhook lanes and the body's current user follow it, so
+ * one user's events reach an endpoint in log order whichever stream they were written to.
+ */
+export function eventSubjectUserId(event: { streamName: string; data: unknown }): string | undefined {
+  const fromStream = subjectUserId(event.streamName);
+  if (fromStream) return fromStream;
+  const userId = (event.data as { userId?: unknown } | null)?.userId;
+  return typeof userId === 'string' ? userId : undefined;
+}
+
+/**
  * Job ids are `<public event id>.<webhook id>`: one job per pair, whatever replays the log. (Not `:`,
  * which BullMQ refuses in custom job ids.)
  */
@@ -96,7 +108,7 @@ export class WebhookReactor implements ProjectionHandler {
             jobs.push({
               id: webhookJobId(pub.id, hook.id),
               queue: WEBHOOK_QUEUE,
-              lane: `${hook.id}:${subjectUserId(event.streamName) ?? event.streamName}`,
+              lane: `${hook.id}:${eventSubjectUserId(event) ?? event.streamName}`,
               payload: { webhookId: hook.id, eventType: pub.type, eventId: pub.id, streamName: event.streamName, revision: event.revision, position: event.position },
               maxAttempts: policy.maxAttempts,
               maxAgeMs: policy.maxAgeMs,

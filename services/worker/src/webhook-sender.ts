@@ -8,11 +8,11 @@
  * a {@link PermanentJobError} and ends the job.
  */
 import { createHash } from 'node:crypto';
-import { subjectUserId, toPublicEvents, type ConfigDocument, type PublicEvent } from '@idstream/domain';
+import { toPublicEvents, type ConfigDocument, type PublicEvent } from '@idstream/domain';
 import type { EventStore } from '@idstream/eventstore';
 import { DeferJobError, PermanentJobError, type JobContext } from '@idstream/jobs';
 import type { UserViewBody } from '@idstream/projection-user-views';
-import type { WebhookDocument, WebhookJob } from '@idstream/reactors';
+import { eventSubjectUserId, type WebhookDocument, type WebhookJob } from '@idstream/reactors';
 import type { ViewCollection } from '@idstream/views';
 import { postJson, PostError } from './http-post.js';
 import { defaultBreakerSettings, EndpointBreakers, type BreakerSettings, type TryVerdict } from './circuit-breaker.js';
@@ -116,7 +116,7 @@ export function createWebhookSender(deps: WebhookSenderDeps) {
     const [source] = await deps.eventStore.readStream(job.streamName, { fromRevision: job.revision, maxCount: 1 });
     // A hard-deleted user takes its events with it: nothing personal may be sent afterwards.
     if (!source || source.revision !== job.revision) throw new PermanentJobError('source event no longer exists');
-    const userId = subjectUserId(job.streamName);
+    const userId = eventSubjectUserId(source);
     const currentUser = userId ? (await deps.users().get(userId))?.body.user : undefined;
     const event = toPublicEvents(source, currentUser).find((e) => e.id === job.eventId);
     if (!event) throw new PermanentJobError(`event ${job.eventId} has no public form`);

@@ -9,11 +9,12 @@ import type { UserRecord } from '../user/types.js';
 import type { PublicEvent, PublicEventMappers, SourceEvent } from './types.js';
 import { userPublicEvents } from './user.js';
 import { identityProviderPublicEvents } from './identity-providers.js';
+import { refreshTokenPublicEvents } from './refresh-tokens.js';
 
 export * from './types.js';
 export * from './schemas.js';
 
-const modules: PublicEventMappers[] = [userPublicEvents, identityProviderPublicEvents];
+const modules: PublicEventMappers[] = [userPublicEvents, identityProviderPublicEvents, refreshTokenPublicEvents];
 
 const mappers: PublicEventMappers = {};
 for (const module of modules) {

@@ -37,6 +37,9 @@ const user: Schema = {
   allOf: [noSecrets],
 };
 
+/** A user named by id (delete events after erasure, imports); a full user also validates. */
+const erasedUser: Schema = { type: 'object', required: ['id', 'tenantId'], properties: { id: uuid, tenantId: uuid }, allOf: [noSecrets] };
+
 const info: Schema = {
   type: 'object',
   properties: { ipAddress: { type: 'string' }, userAgent: { type: 'string' }, deviceName: { type: 'string' }, deviceType: { type: 'string' } },
@@ -62,11 +65,15 @@ const shapes: Record<string, TypeShape> = {
   'user.create.complete': withUser('A user was created; sent after the fact, never transactional.'),
   'user.update': withUser('A user was updated; `original` is the user before.', { properties: { original: user } }),
   'user.update.complete': withUser('A user update completed.', { properties: { original: user } }),
-  'user.delete': withUser('A user was deleted.'),
-  'user.delete.complete': withUser('A user deletion completed.'),
+  'user.delete': { description: 'A user was deleted. After a hard delete nothing personal is sent: `user` is `{id, tenantId}`.', required: ['tenantId', 'user'], properties: { user: erasedUser } },
+  'user.delete.complete': { description: 'A user deletion completed; `user` as in `user.delete`.', required: ['tenantId', 'user'], properties: { user: erasedUser } },
   'user.deactivate': withUser('A user was deactivated.'),
   'user.reactivate': withUser('A user was reactivated.'),
-  'user.bulk.create': { description: 'Users were imported.', required: ['users'], properties: { users: { type: 'array', items: user } } },
+  'user.bulk.create': {
+    description: 'Users were imported (one event per import request). Each user is named by `id` and `tenantId` only; read the rest with the User API.',
+    required: ['users'],
+    properties: { users: { type: 'array', items: erasedUser } },
+  },
   'user.login.success': withUser('A login succeeded.', { required: ['authenticationType'], properties: { authenticationType: { type: 'string' }, applicationId: uuid } }),
   'user.login.failed': {
     description: 'A login failed for a known user.',
@@ -81,6 +88,9 @@ const shapes: Record<string, TypeShape> = {
   'user.registration.create': withUser('A user was registered to an application.', { required: ['applicationId', 'registration'], properties: { applicationId: uuid, registration } }),
   'user.registration.update': withUser('A registration was updated.', { required: ['applicationId', 'registration'], properties: { applicationId: uuid, registration, original: registration } }),
   'user.registration.delete': withUser('A registration was deleted.', { required: ['applicationId', 'registration'], properties: { applicationId: uuid, registration } }),
+  'user.registration.create.complete': withUser('A registration was created; sent after the fact, never transactional.', { required: ['applicationId', 'registration'], properties: { applicationId: uuid, registration } }),
+  'user.registration.update.complete': withUser('A registration update completed.', { required: ['applicationId', 'registration'], properties: { applicationId: uuid, registration, original: registration } }),
+  'user.registration.delete.complete': withUser('A registration deletion completed.', { required: ['applicationId', 'registration'], properties: { applicationId: uuid, registration } }),
   'user.identity-provider.link': withUser('A user was linked to an identity provider.', { properties: { identityProviderLink: { type: 'object' } } }),
   'user.identity-provider.unlink': withUser('A user was unlinked from an identity provider.', { properties: { identityProviderLink: { type: 'object' } } }),
   'user.email.update': withUser('A user changed their email; `previousEmail` is the old one.', { properties: { previousEmail: { type: 'string' } } }),
@@ -90,7 +100,11 @@ const shapes: Record<string, TypeShape> = {
   'user.login.new-device': withUser('A login from a new device.', { properties: { applicationId: uuid, authenticationType: { type: 'string' } } }),
   'user.login.suspicious': withUser('A suspicious login.', { properties: { applicationId: uuid, authenticationType: { type: 'string' } } }),
   'jwt.refresh': { description: 'An access token was refreshed.', properties: { applicationId: uuid, userId: uuid, token: { type: 'string' }, original: { type: 'string' } } },
-  'jwt.refresh-token.revoke': { description: 'Refresh tokens were revoked.', properties: { userId: uuid, applicationTimeToLiveInSeconds: { type: 'object' }, user } },
+  'jwt.refresh-token.revoke': {
+    description: 'A refresh token was revoked (one event per token; `refreshTokenId` names it). `user` is absent once the user is deleted.',
+    required: ['tenantId', 'userId'],
+    properties: { userId: uuid, refreshTokenId: uuid, applicationTimeToLiveInSeconds: { type: 'object' }, user },
+  },
 };
 
 export const publicEventTypes: readonly string[] = Object.keys(shapes).sort();
