@@ -203,6 +203,25 @@ function pemOf(value: string, label: string): string {
   return `-----BEGIN ${label}-----\n${body.match(/.{1,64}/g)!.join('\n')}\n-----END ${label}-----\n`;
 }
 
+/**
+ * Why a key's certificate cannot be trusted at `now` (outside its validity dates), or undefined when
+ * it can, or when the key is a bare public key (which has no dates).
+ */
+export function certificateValidity(key: ConfigDocument, now: number): { code: string; message: string } | undefined {
+  if (typeof key.certificate !== 'string') return undefined;
+  const info = key.certificateInformation as { validFrom?: number; validTo?: number } | undefined;
+  let validFrom = info?.validFrom;
+  let validTo = info?.validTo;
+  if (validFrom === undefined || validTo === undefined) {
+    const cert = new X509Certificate(key.certificate);
+    validFrom = Date.parse(cert.validFrom);
+    validTo = Date.parse(cert.validTo);
+  }
+  if (now < validFrom) return { code: '[SAMLCertificateNotYetValid]', message: `The certificate of the key [${key.name as string}] is not valid before ${new Date(validFrom).toISOString()}.` };
+  if (now > validTo) return { code: '[SAMLCertificateExpired]', message: `The certificate of the key [${key.name as string}] expired at ${new Date(validTo).toISOString()}.` };
+  return undefined;
+}
+
 /** The PEM a SAML verification uses: the certificate when there is one, else the public key. */
 export function verificationPem(key: ConfigDocument): string | undefined {
   return (key.certificate as string | undefined) ?? (key.publicKey as string | undefined);

@@ -13,7 +13,7 @@ import { randomUUID } from 'node:crypto';
 import type { AppContext } from '../context.js';
 import { HttpError } from '../../http/errors.js';
 import type { IdentityProviderDocument } from './definitions.js';
-import { verificationPem } from './keys.js';
+import { certificateValidity, verificationPem } from './keys.js';
 
 const SAML_NS = 'urn:oasis:names:tc:SAML:2.0:assertion';
 const SAMLP_NS = 'urn:oasis:names:tc:SAML:2.0:protocol';
@@ -96,6 +96,9 @@ export async function verifySamlResponse(ctx: AppContext, idp: IdentityProviderD
   const key = idp.keyId ? (await ctx.readModels.config.Key.get(idp.keyId))?.body : undefined;
   const pem = key && verificationPem(key);
   if (!pem) throw refuse('[SAMLResponseInvalid]', 'The key of this identity provider no longer exists.');
+  // A certificate outside its validity dates proves nothing, whatever it signed (checked on our clock).
+  const validity = certificateValidity(key!, ctx.now());
+  if (validity) throw refuse(validity.code, validity.message);
   const response = dom.getElementsByTagNameNS(SAMLP_NS, 'Response')[0]!;
   const samlIdp = new saml2.IdentityProvider({ sso_login_url: idp.idpEndpoint!, sso_logout_url: idp.idpEndpoint!, certificates: [pem] });
   const sp = serviceProvider(idp, defaultAcsUrl(ctx));
