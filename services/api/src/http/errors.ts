@@ -59,6 +59,9 @@ function mapError(error: unknown): { status: number; body?: ErrorsBody } {
   if (error instanceof ProjectionTimeoutError) {
     return { status: 503, body: { generalErrors: [{ code: '[ReadModelUnavailable]', message: 'The change was saved but is not yet readable; retry the read.' }] } };
   }
+  if (isStoreUnreachable(error)) {
+    return { status: 503, body: { generalErrors: [{ code: '[DataStoreUnavailable]', message: 'A data store is not reachable; retry the request.' }] } };
+  }
   const bodyError = error as { type?: string; status?: number; expose?: boolean } | undefined;
   if (bodyError?.type === 'entity.parse.failed') {
     return { status: 400, body: { generalErrors: [{ code: '[invalidJSON]', message: 'Invalid JSON in the request body. The body could not be parsed.' }] } };
@@ -74,4 +77,14 @@ function mapError(error: unknown): { status: number; body?: ErrorsBody } {
     return { status: bodyError.status, body: { generalErrors: [{ code: '[invalidRequest]', message: 'The request could not be read.' }] } };
   }
   return { status: 500, body: { generalErrors: [{ code: '[InternalError]', message: 'An internal error occurred.' }] } };
+}
+
+/**
+ * The MongoDB driver's "cannot reach the server" errors, recognised by name so the edge needs no
+ * driver import: a view store outage is a 503 the client can retry, not an internal error.
+ */
+const unreachableStoreErrors = new Set(['MongoServerSelectionError', 'MongoNetworkError', 'MongoNetworkTimeoutError', 'MongoNotConnectedError', 'MongoTopologyClosedError']);
+
+function isStoreUnreachable(error: unknown): boolean {
+  return error instanceof Error && unreachableStoreErrors.has(error.name);
 }
