@@ -47,7 +47,7 @@ const TOLERANT = new Set([
 ]);
 
 beforeAll(async () => {
-  svc = await startTestService({ env: { IDSTREAM_MAX_BODY_BYTES: String(MAX_BODY) } });
+  svc = await startTestService({ env: { IDSTREAM_MAX_BODY_BYTES: String(MAX_BODY), IDSTREAM_MAX_IMPORT_BODY_BYTES: String(2 * MAX_BODY) } });
   routes = routeTable(svc.service);
   tenantId = (await svc.client.retrieveTenants()).response.tenants![0]!.id!;
   const app = await svc.client.createApplication(none, { application: { name: `hostile-${randomUUID()}` } });
@@ -133,14 +133,18 @@ describe('hostile input on every route', () => {
   });
 
   it('bodies over the limit: 413 Errors JSON on every route, with and without Content-Length', async () => {
-    const big = JSON.stringify({ user: { email: 'a@b.c', data: { blob: 'x'.repeat(MAX_BODY) } } });
+    // The import route has its own, larger limit (IDSTREAM_MAX_IMPORT_BODY_BYTES) when the config has one.
+    const config = svc.service.context.config as { maxBodyBytes: number; maxImportBodyBytes?: number };
+    const limitOf = (route: RouteEntry) => (route.path === '/api/user/import' ? config.maxImportBodyBytes ?? config.maxBodyBytes : config.maxBodyBytes);
     for (const route of routes) {
+      const limit = limitOf(route);
+      const big = JSON.stringify({ user: { email: 'a@b.c', data: { blob: 'x'.repeat(limit) } } });
       const sized = await send(urlOf(route, () => randomUUID()), route.method, { headers: headers({ 'Content-Type': 'application/json' }), body: big });
       check(route, sized, 'over the limit');
       expect(sized.status, `${route.method} ${route.path}`).toBe(413);
       expect(JSON.parse(sized.text).generalErrors[0].code).toBe('[tooLarge]');
       // Chunked: the limit must hold while streaming, not only by the declared length.
-      const chunks = [Buffer.from('{"a":"'), ...Array.from({ length: 6 }, () => Buffer.alloc(MAX_BODY / 4, 'y'))];
+      const chunks = [Buffer.from('{"a":"'), ...Array.from({ length: 6 }, () => Buffer.alloc(Math.ceil(limit / 4), 'y'))];
       const chunked = await send(urlOf(route, () => randomUUID()), route.method, { headers: headers({ 'Content-Type': 'application/json' }), body: chunks });
       check(route, chunked, 'chunked over the limit');
       expect(chunked.status, `${route.method} ${route.path} chunked`).toBe(413);
@@ -207,6 +211,22 @@ describe('hostile input on every route', () => {
         expect(({} as Record<string, unknown>).polluted, `${path} ${type}`).toBeUndefined();
         expect(answer.text).not.toContain('polluted');
       }
+    }
+  });
+
+  it('an event stream opened with a request body and dropped by the client is released (the service still stops)', async () => {
+    const other = await startTestService();
+    try {
+      const stream = await send(`${other.url}/api/event-stream`, 'GET', { headers: { Authorization: other.apiKey, 'Content-Type': 'application/json' }, body: '{"hostile": true}' });
+      expect(stream.status).toBe(200);
+      // An event after the client left: before the fix the stream waited forever for a drain.
+      await other.client.createUser(none, { user: { email: `late-${randomUUID()}@example.com`, password: 'correct horse battery' } });
+      const started = Date.now();
+      const stopped = await Promise.race([other.service.stop().then(() => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 5_000))]);
+      expect(stopped, 'the service did not stop within 5 s').toBe(true);
+      expect(Date.now() - started).toBeLessThan(5_000);
+    } finally {
+      await other.destroy();
     }
   });
 

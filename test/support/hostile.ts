@@ -139,7 +139,7 @@ export function send(url: string, method: string, init: { headers?: Record<strin
   const framing = body === undefined ? {} : typeof body === 'string' || Buffer.isBuffer(body) ? { 'Content-Length': String(Buffer.byteLength(body)) } : { 'Transfer-Encoding': 'chunked' };
   return new Promise((resolve, reject) => {
     const request = http.request(
-      { host: target.hostname, port: target.port, method, path: url.slice(url.indexOf('/', url.indexOf('//') + 2)), headers: { ...init.headers, ...framing }, timeout: 20_000 },
+      { host: target.hostname, port: target.port, agent: false, method, path: url.slice(url.indexOf('/', url.indexOf('//') + 2)), headers: { ...init.headers, ...framing }, timeout: 20_000 },
       (response) => {
         const headers = new Headers();
         for (const [name, value] of Object.entries(response.headers)) if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);

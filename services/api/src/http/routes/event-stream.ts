@@ -53,8 +53,10 @@ export function eventStreamRouter(ctx: AppContext): Router {
       onEvent: async (recorded) => {
         if (closed) return;
         for (const { cursor: id, event } of await publicEventsOf(recorded, cursor, filter, userOf)) {
+          if (closed) return;
           // Back-pressure: a slow reader holds the subscription, not the server's memory.
           if (!res.write(`id: ${id}\nevent: ${event.type}\ndata: ${JSON.stringify({ event })}\n\n`)) {
+            if (closed) return;
             await new Promise<void>((resolve) => {
               res.once('drain', resolve);
               res.once('close', resolve);
@@ -67,7 +69,10 @@ export function eventStreamRouter(ctx: AppContext): Router {
         res.end();
       },
     });
-    req.on('close', () => {
+    // The response's close is the client going away. The request's close also fires once a request
+    // body has been read, after which a dropped client was never noticed: the next event waited for a
+    // drain that never came, and the service could not stop.
+    res.on('close', () => {
       closed = true;
       clearInterval(heartbeat);
       void subscription.close();
