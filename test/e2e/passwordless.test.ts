@@ -7,8 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { decodeJwt } from 'jose';
 import { FusionAuthClient } from '@fusionauth/typescript-client';
-import { passwordlessStream } from '../../packages/domain/src/index.js';
-import { passwordlessLogin } from '../../services/api/src/application/passwordless.js';
+import { passwordlessCodeStream, passwordlessLogin } from '../../services/api/src/application/passwordless.js';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { simpleParser } from 'mailparser';
@@ -193,7 +192,7 @@ describe('single use under a race', () => {
     );
     expect(outcomes.filter((o) => o.outcome.status === 200)).toHaveLength(1);
     expect(outcomes.filter((o) => o.outcome.status === 404)).toHaveLength(19);
-    const stream = await svc.service.adapters.eventStore.readStream(passwordlessStream(code));
+    const stream = await svc.service.adapters.eventStore.readStream(passwordlessCodeStream(ctx, code));
     expect(stream.filter((e) => e.type === 'PasswordlessCodeConsumed')).toHaveLength(1);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConflictError, NotFoundError, fold, passwordlessDecider, passwordlessStream, type PasswordlessCommand, type PasswordlessEvent } from '../src/index.js';
+import { ConflictError, NotFoundError, fold, passwordlessDecider, passwordlessStreamForDigest, type PasswordlessCommand, type PasswordlessEvent } from '../src/index.js';
 
 const ids = { userId: 'u1', tenantId: 't1', applicationId: 'a1' };
 const issue = (now: number, extra: Partial<Extract<PasswordlessCommand, { type: 'IssueCode' }>> = {}): PasswordlessCommand => ({
@@ -48,7 +48,9 @@ describe('passwordless code decider', () => {
     expect(given(run([issue(1000)])).when(issue(200_000))[0]!.type).toBe('PasswordlessCodeIssued');
   });
 
-  it('names the stream by the SHA-256 of the code', () => {
-    expect(passwordlessStream('abc')).toBe('passwordless-ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+  it('names the stream by a 64-hex-digit digest and refuses anything else (a code must never name a stream)', () => {
+    const digest = 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad';
+    expect(passwordlessStreamForDigest(digest)).toBe(`passwordless-${digest}`);
+    expect(() => passwordlessStreamForDigest('123456')).toThrow(RangeError);
   });
 });

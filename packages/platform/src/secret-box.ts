@@ -1,3 +1,4 @@
+import { createHmac, hkdfSync } from 'node:crypto';
 import { decrypt, deriveKey, encrypt, type EnvelopeKey } from '@idstream/crypto';
 
 /**
@@ -6,6 +7,7 @@ import { decrypt, deriveKey, encrypt, type EnvelopeKey } from '@idstream/crypto'
  */
 export class SecretBox {
   private readonly keys = new Map<string, EnvelopeKey>();
+  private readonly digestKeys = new Map<string, Buffer>();
 
   constructor(private readonly masterKey: Uint8Array) {}
 
@@ -15,6 +17,21 @@ export class SecretBox {
 
   open(purpose: string, sealed: string): string {
     return decrypt(sealed, this.key(purpose), purpose);
+  }
+
+  /**
+   * A keyed digest (HMAC-SHA256, hex) of `value`, with a key derived from the master key per purpose.
+   * For lookups by a secret whose space is small (a 6-digit code): an unkeyed hash of it is reversed
+   * by trying every value, a keyed one only by whoever holds the master key.
+   */
+  digest(purpose: string, value: string): string {
+    let key = this.digestKeys.get(purpose);
+    if (!key) {
+      if (purpose.length === 0) throw new RangeError('purpose must not be empty');
+      key = Buffer.from(hkdfSync('sha256', this.masterKey, new Uint8Array(0), `idstream digest v1: ${purpose}`, 32));
+      this.digestKeys.set(purpose, key);
+    }
+    return createHmac('sha256', key).update(value, 'utf8').digest('hex');
   }
 
   private key(purpose: string): EnvelopeKey {

@@ -1,13 +1,13 @@
 /**
  * The magic link a passwordless email carries. Mail scanners and link previews open links (GET), so
  * the page only shows a button; the login happens on the POST it submits. That POST must carry a
- * token bound to the page the person saw: an HMAC of the code's digest keyed by a random nonce held
+ * token bound to the page the person saw: an HMAC of the code keyed by a random nonce held
  * in a SameSite=Strict, HttpOnly cookie — another site can neither read the nonce nor have the
  * browser send the cookie with its own POST (login CSRF with an attacker's code).
  */
 import { createHmac } from 'node:crypto';
 import { constantTimeEqual, randomToken } from '@idstream/crypto';
-import { passwordlessCodeDigest, type ConfigDocument } from '@idstream/domain';
+import type { ConfigDocument } from '@idstream/domain';
 
 export const LINK_NONCE_COOKIE = 'idstream_passwordless';
 
@@ -16,7 +16,7 @@ export function newLinkNonce(): string {
 }
 
 export function pageToken(nonce: string, code: string): string {
-  return createHmac('sha256', nonce).update(passwordlessCodeDigest(code)).digest('base64url');
+  return createHmac('sha256', nonce).update(code, 'utf8').digest('base64url');
 }
 
 export function pageTokenMatches(nonce: string | undefined, code: string, token: string | undefined): boolean {

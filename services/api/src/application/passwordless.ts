@@ -10,7 +10,8 @@ import {
   NotFoundError,
   PASSWORDLESS_CODE_PURPOSE,
   passwordlessDecider,
-  passwordlessStream,
+  PASSWORDLESS_CODE_DIGEST_PURPOSE,
+  passwordlessStreamForDigest,
   ValidationError,
   type ConfigDocument,
   type PasswordlessCode,
@@ -139,7 +140,7 @@ export type CodeStatus = { kind: 'unknown' } | { kind: 'used' | 'expired'; code:
 /** Why a code can or cannot be used: the magic-link page tells people which. */
 export async function codeStatus(ctx: AppContext, code: string): Promise<CodeStatus> {
   if (code.length === 0 || code.length > MAX_CODE_LENGTH) return { kind: 'unknown' };
-  const events = await ctx.eventStore.readStream(passwordlessStream(code));
+  const events = await ctx.eventStore.readStream(passwordlessCodeStream(ctx, code));
   const state = fold(passwordlessDecider, events.map((e) => ({ type: e.type, data: e.data }) as PasswordlessEvent));
   if (!state.code) return { kind: 'unknown' };
   if (isUsable(state, ctx.now())) return { kind: 'usable', code: state.code };
@@ -193,8 +194,13 @@ async function issueCode(
   }
 }
 
+/** The code's stream, named by its keyed digest (the code itself never reaches the event store). */
+export function passwordlessCodeStream(ctx: AppContext, code: string): string {
+  return passwordlessStreamForDigest(ctx.secrets.digest(PASSWORDLESS_CODE_DIGEST_PURPOSE, code));
+}
+
 function runCommand(ctx: AppContext, code: string, command: PasswordlessCommand, metadata?: EventMetadata) {
-  const stream = passwordlessStream(code);
+  const stream = passwordlessCodeStream(ctx, code);
   return handleCommand(ctx.eventStore, stream, stream, passwordlessDecider, command, metadata ? { metadata } : {});
 }
 
