@@ -2,3 +2,4 @@ export * from './webhook-reactor.js';
 export * from './passwordless-email.js';
 export * from './delivery-log.js';
 export * from './email-reactor.js';
+export * from './passwordless-erasure.js';

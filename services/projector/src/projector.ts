@@ -14,6 +14,7 @@ import { LOGIN_RECORDS_CHECKPOINT, REFRESH_TOKENS_COLLECTION, loginRecordsProjec
 import { DELIVERY_LOG_CHECKPOINT, deliveryLogProjection, WebhookReactor } from '@idstream/reactors';
 import { PasswordlessEmailReactor } from '@idstream/reactors';
 import { EmailReactor } from '@idstream/reactors';
+import { PasswordlessErasureReactor } from '@idstream/reactors';
 import type { SearchIndex } from '@idstream/search';
 import type { ViewDatabase } from '@idstream/views';
 import { CONFIG_VIEWS_CHECKPOINT, userSearchCheckpoint, userViewsCheckpoint, type ReadModels } from './read-models.js';
@@ -34,6 +35,7 @@ export class Projector {
   readonly webhookReactor: ProjectionRunner;
   readonly emailReactor: ProjectionRunner;
   readonly passwordlessEmailReactor: ProjectionRunner;
+  readonly passwordlessErasure: ProjectionRunner;
   readonly loginRecords: ProjectionRunner;
   readonly webhookDeliveryLog: ProjectionRunner;
 
@@ -55,6 +57,7 @@ export class Projector {
     );
     this.userViews = this.userViewsRunner(readModels.usersCollectionName);
     this.passwordlessEmailReactor = new ProjectionRunner(eventStore, new PasswordlessEmailReactor(views, jobs), { onError });
+    this.passwordlessErasure = new ProjectionRunner(eventStore, new PasswordlessErasureReactor(views, eventStore), { onError });
     this.loginRecords = new ProjectionRunner(eventStore, new ViewProjectionHandler(LOGIN_RECORDS_CHECKPOINT, views, [{ collection: readModels.loginRecords, projection: loginRecordsProjection }]), { onError });
     this.userSearch = this.userSearchRunner(readModels.search, readModels.searchVersion);
     this.emailReactor = new ProjectionRunner(eventStore, new EmailReactor(views, jobs), { onError });
@@ -80,6 +83,7 @@ export class Projector {
   async start(): Promise<void> {
     await Promise.all([this.configViews.start(), this.userViews.start(), this.userSearch.start(), this.webhookReactor.start(), this.webhookDeliveryLog.start()]);
     await this.passwordlessEmailReactor.start();
+    await this.passwordlessErasure.start();
     await this.loginRecords.start();
     await this.emailReactor.start();
   }
@@ -88,6 +92,7 @@ export class Projector {
   async catchUp(timeoutMs?: number): Promise<void> {
     await Promise.all([this.configViews, this.userViews, this.userSearch, this.webhookReactor, this.webhookDeliveryLog].map((r) => r.catchUp(timeoutMs)));
     await this.passwordlessEmailReactor.catchUp(timeoutMs);
+    await this.passwordlessErasure.catchUp(timeoutMs);
     await this.loginRecords.catchUp(timeoutMs);
     await this.emailReactor.catchUp(timeoutMs);
   }
@@ -95,6 +100,7 @@ export class Projector {
   async stop(): Promise<void> {
     await Promise.all([this.configViews.stop(), this.userViews.stop(), this.userSearch.stop(), this.webhookReactor.stop(), this.webhookDeliveryLog.stop()]);
     await this.passwordlessEmailReactor.stop();
+    await this.passwordlessErasure.stop();
     await this.loginRecords.stop();
     await this.emailReactor.stop();
   }
@@ -158,6 +164,9 @@ export class Projector {
     const { eventStore, readModels, logger } = this.deps;
     const handler = new UserSearchHandler(userSearchCheckpoint(version), index, () => readModels.users, this.waiters.users);
     return new ProjectionRunner(eventStore, handler, {
+      // Large batches: FTS5 writes one index segment per transaction, so fewer, bigger ones index faster.
+      batchSize: 5_000,
+      maxBuffered: 20_000,
       onError: (error, name) => logger.error({ err: error, projection: name }, 'projection batch failed; retrying'),
     });
   }

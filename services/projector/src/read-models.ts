@@ -9,6 +9,7 @@ import { LOGIN_RECORDS_COLLECTION, REFRESH_TOKENS_COLLECTION, type LoginRecordBo
 import type { SearchIndex } from '@idstream/search';
 import type { ViewCollection, ViewDatabase } from '@idstream/views';
 import { DELIVERY_LOG_COLLECTION, type DeliveryLogBody } from '@idstream/reactors';
+import { PASSWORDLESS_CODES_COLLECTION, type PasswordlessCodesBody } from '@idstream/reactors';
 
 export const CONFIG_VIEWS_CHECKPOINT = 'config-views';
 export const userViewsCheckpoint = (collection: string) => `user-views:${collection}`;
@@ -27,6 +28,8 @@ export interface ReadModels {
   loginRecords: ViewCollection<LoginRecordBody>;
   /** The webhook delivery log (one document per webhook and public event). */
   webhookDeliveries: ViewCollection<DeliveryLogBody>;
+  /** Passwordless code streams by user (kept for hard delete), eventually consistent. */
+  passwordlessCodes: ViewCollection<PasswordlessCodesBody>;
 }
 
 export async function resolveReadModels(views: ViewDatabase, search: SearchIndex): Promise<ReadModels> {
@@ -53,5 +56,6 @@ export async function resolveReadModels(views: ViewDatabase, search: SearchIndex
     refreshTokens: views.collection<RefreshTokensBody>(REFRESH_TOKENS_COLLECTION),
     loginRecords: views.collection<LoginRecordBody>(LOGIN_RECORDS_COLLECTION),
     webhookDeliveries: views.collection<DeliveryLogBody>(DELIVERY_LOG_COLLECTION),
+    passwordlessCodes: views.collection<PasswordlessCodesBody>(PASSWORDLESS_CODES_COLLECTION),
   };
 }

@@ -2,13 +2,16 @@
  * Sends passwordless emails: opens the sealed code of the issuing event, builds a message with the
  * code and the magic link, and sends it by SMTP when configured, else writes it to the dev mailbox
  * (`<dataDir>/mailbox/*.eml`). A code already used or expired is not sent; a user without an email
- * address cannot receive one.
+ * address cannot receive one. The outcome is recorded on the code's stream as an event
+ * (`PasswordlessEmailDelivered`, or `PasswordlessEmailFailed` once no retry is left), so it is part of
+ * the user's history and is erased with the user.
  */
+import { randomUUID } from 'node:crypto';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import nodemailer from 'nodemailer';
 import type { IdstreamConfig } from '@idstream/config';
-import { magicLinkUrl, PASSWORDLESS_CODE_PURPOSE, type PasswordlessCodeIssued } from '@idstream/domain';
+import { magicLinkUrl, PASSWORDLESS_CODE_PURPOSE, type PasswordlessCodeIssued, type PasswordlessEmailDelivered, type PasswordlessEmailFailed } from '@idstream/domain';
 import type { EventStore } from '@idstream/eventstore';
 import { PermanentJobError, type JobContext, type JobQueue, type Worker } from '@idstream/jobs';
 import type { Logger, SecretBox } from '@idstream/platform';
@@ -50,26 +53,85 @@ export interface OutgoingEmail {
   html: string;
 }
 
+type IssuedData = PasswordlessCodeIssued['data'];
+
+/** What a try did, kept until the queue reports the try's outcome (which knows whether it was the last). */
+interface TryDetails {
+  job: PasswordlessEmailJob;
+  issued: IssuedData;
+  /** The user has no email address: a failure no retry can fix. */
+  noEmailAddress?: boolean;
+  /** The message, sanitised of the recipient's address. */
+  error?: string;
+}
+
 export function startPasswordlessEmailWorker(deps: PasswordlessEmailDependencies): Worker {
   const deliver = createMailer(deps.settings);
+  const tries = new Map<string, TryDetails>();
   return deps.jobs.work<PasswordlessEmailJob>(
     PASSWORDLESS_EMAIL_QUEUE,
     async (job, context) => {
-      const email = await composePasswordlessEmail(deps, job, context);
-      if (email) await deliver(email);
+      const composed = await composePasswordlessEmail(deps, job, context);
+      if (!composed) return;
+      const details: TryDetails = { job, issued: composed.issued };
+      tries.set(context.id, details);
+      if (!composed.email) {
+        details.noEmailAddress = true;
+        return;
+      }
+      try {
+        await deliver(composed.email);
+      } catch (error) {
+        details.error = describeFailure(error, composed.email.to);
+        // A 5xx reply is the server's final word (unknown mailbox, refused sender): retrying cannot help.
+        const code = (error as { responseCode?: number }).responseCode;
+        if (typeof code === 'number' && code >= 500) throw new PermanentJobError(details.error);
+        throw new Error(details.error);
+      }
     },
     {
       concurrency: 4,
-      onAttempt: (outcome) => {
+      onAttempt: async (outcome) => {
         const level = outcome.status === 'completed' ? 'debug' : 'warn';
         deps.logger[level]({ job: outcome.context.id, attempt: outcome.context.attempt, status: outcome.status, error: outcome.error }, 'passwordless email attempt');
+        const details = tries.get(outcome.context.id);
+        tries.delete(outcome.context.id);
+        if (!details || outcome.status === 'retrying') return;
+        await recordOutcome(deps, details, outcome.context.attempt, outcome.status === 'completed' && !details.noEmailAddress);
       },
     },
   );
 }
 
-/** The email for one job, or undefined when there is nothing (any more) to send. */
-export async function composePasswordlessEmail(deps: PasswordlessEmailDependencies, job: PasswordlessEmailJob, context?: JobContext): Promise<OutgoingEmail | undefined> {
+/** Appends the delivery outcome to the code's stream (no read: outcomes never conflict with each other). */
+async function recordOutcome(deps: PasswordlessEmailDependencies, details: TryDetails, attempt: number, delivered: boolean): Promise<void> {
+  const { userId, tenantId, applicationId } = details.issued;
+  const base = { userId, tenantId, applicationId, instant: deps.settings.now?.() ?? Date.now(), issuedRevision: details.job.issuedRevision, attempt };
+  const event: PasswordlessEmailDelivered | PasswordlessEmailFailed = delivered
+    ? { type: 'PasswordlessEmailDelivered', data: base }
+    : { type: 'PasswordlessEmailFailed', data: { ...base, reason: details.noEmailAddress ? 'noEmailAddress' : 'delivery', ...(details.error && { error: details.error }) } };
+  try {
+    await deps.eventStore.append(details.job.streamName, [{ id: randomUUID(), type: event.type, data: event.data }], 'any');
+  } catch (error) {
+    deps.logger.error({ err: error, stream: details.job.streamName }, 'could not record a passwordless email outcome');
+  }
+}
+
+/** A failure's message without the recipient's address (SMTP replies often quote it). */
+function describeFailure(error: unknown, recipient: string): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.split(recipient).join('<recipient>').slice(0, 300);
+}
+
+/**
+ * The email for one job, with the issuing event's data; undefined when there is nothing (any more) to
+ * send; `email` undefined when the user has no email address.
+ */
+export async function composePasswordlessEmail(
+  deps: PasswordlessEmailDependencies,
+  job: PasswordlessEmailJob,
+  context?: JobContext,
+): Promise<{ issued: IssuedData; email?: OutgoingEmail } | undefined> {
   const events = await deps.eventStore.readStream(job.streamName);
   const issued = events.find((e) => e.revision === job.issuedRevision && e.type === 'PasswordlessCodeIssued') as PasswordlessCodeIssued & { revision: number } | undefined;
   if (!issued) throw new PermanentJobError('the issuing event is gone');
@@ -84,7 +146,7 @@ export async function composePasswordlessEmail(deps: PasswordlessEmailDependenci
   const to = user?.body.user.email;
   if (!to) {
     deps.logger.warn({ job: context?.id, userId: issued.data.userId }, 'passwordless email skipped: the user has no email address');
-    return undefined;
+    return { issued: issued.data };
   }
   const code = deps.settings.openCode(issued.data.sealedCode);
   const link = magicLinkUrl(deps.settings.publicUrl(), code);
@@ -106,7 +168,7 @@ export async function composePasswordlessEmail(deps: PasswordlessEmailDependenci
 <p>Or enter this code: <code>${escapeHtml(code)}</code></p>
 <p>The link and the code work once, for ${minutes} minute${minutes === 1 ? '' : 's'}. If you did not ask to sign in, ignore this email.</p>
 </body></html>`;
-  return { to, subject: `Sign in to ${appName}`, text, html };
+  return { issued: issued.data, email: { to, subject: `Sign in to ${appName}`, text, html } };
 }
 
 function createMailer(settings: PasswordlessEmailSettings): (email: OutgoingEmail) => Promise<void> {

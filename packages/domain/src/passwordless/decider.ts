@@ -86,6 +86,8 @@ export const passwordlessDecider: Decider<PasswordlessCommand, PasswordlessEvent
         return { revision, code: { userId, tenantId, applicationId, expiresAt, issuedRevision: state.revision, ...(callerState && { state: callerState }) } };
       }
       case 'PasswordlessCodeSent':
+      case 'PasswordlessEmailDelivered':
+      case 'PasswordlessEmailFailed':
         return { ...state, revision };
       case 'PasswordlessCodeConsumed':
         return { revision, ...(state.code && { code: { ...state.code, consumedAt: event.data.instant } }) };

@@ -30,12 +30,30 @@ export type PasswordlessCodeConsumed = DomainEvent<
   { userId: string; tenantId: string; applicationId: string; instant: number; ipAddress?: string }
 >;
 
-export type PasswordlessEvent = PasswordlessCodeIssued | PasswordlessCodeSent | PasswordlessCodeConsumed;
+/** The email a `PasswordlessCodeSent` asked for was accepted by the mail server (or the dev mailbox). */
+export type PasswordlessEmailDelivered = DomainEvent<
+  'PasswordlessEmailDelivered',
+  { userId: string; tenantId: string; applicationId: string; instant: number; issuedRevision: number; attempt: number }
+>;
+
+/**
+ * The email could not be delivered and will not be tried again: the mail server refused it for good
+ * or kept failing (`delivery`), or the user has no email address (`noEmailAddress`). `error` never
+ * holds the recipient's address.
+ */
+export type PasswordlessEmailFailed = DomainEvent<
+  'PasswordlessEmailFailed',
+  { userId: string; tenantId: string; applicationId: string; instant: number; issuedRevision: number; attempt: number; reason: 'delivery' | 'noEmailAddress'; error?: string }
+>;
+
+export type PasswordlessEvent = PasswordlessCodeIssued | PasswordlessCodeSent | PasswordlessCodeConsumed | PasswordlessEmailDelivered | PasswordlessEmailFailed;
 
 export const passwordlessEventTypes: ReadonlySet<string> = new Set<PasswordlessEvent['type']>([
   'PasswordlessCodeIssued',
   'PasswordlessCodeSent',
   'PasswordlessCodeConsumed',
+  'PasswordlessEmailDelivered',
+  'PasswordlessEmailFailed',
 ]);
 
 /** SecretBox purpose of `sealedCode`: only the email worker opens it. */

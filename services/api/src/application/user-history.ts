@@ -5,6 +5,7 @@
 import { NotFoundError, loginStream, userStream, type LoginSucceeded } from '@idstream/domain';
 import type { AppContext } from './context.js';
 import { findUser } from './users.js';
+import { passwordlessHistoryEvents } from './passwordless-history.js';
 
 export interface RecentLogin {
   applicationId?: string;
@@ -60,8 +61,8 @@ const hidden = new Set(['password', 'rehashedPassword', 'secrets', 'previous', '
 export async function userHistory(ctx: AppContext, input: { userId: string; offset: number; limit: number; scopeTenantId?: string }): Promise<{ total: number; events: HistoryEntry[] }> {
   const view = await findUser(ctx, { id: input.userId }, input.scopeTenantId);
   if (!view) throw new NotFoundError(input.userId);
-  const [own, logins] = await Promise.all([ctx.eventStore.readStream(userStream(view.id)), ctx.eventStore.readStream(loginStream(view.id))]);
-  const all = [...own, ...logins].sort((a, b) => a.position - b.position);
+  const [own, logins, passwordless] = await Promise.all([ctx.eventStore.readStream(userStream(view.id)), ctx.eventStore.readStream(loginStream(view.id)), passwordlessHistoryEvents(ctx, view.id)]);
+  const all = [...own, ...logins, ...passwordless].sort((a, b) => a.position - b.position);
   const events = all.slice(input.offset, input.offset + input.limit).map((e) => {
     const data = (e.data ?? {}) as Record<string, unknown>;
     const info = data.info as { ipAddress?: string } | undefined;
