@@ -17,6 +17,8 @@ export interface IdstreamConfig {
   masterKey?: Buffer;
   issuer: string;
   maxBodyBytes: number;
+  /** Body limit of `POST /api/user/import` alone (one call may carry 100,000+ users). */
+  maxImportBodyBytes: number;
   kurrentDbUrl?: string;
   mongoDbUrl?: string;
   mongoDbName: string;
@@ -59,6 +61,7 @@ export function loadConfig(env: Env = process.env): IdstreamConfig {
     ...withValue('masterKey', masterKey(env, 'IDSTREAM_MASTER_KEY')),
     issuer: optional(env, 'IDSTREAM_ISSUER') ?? 'idstream.local',
     maxBodyBytes: integer(env, 'IDSTREAM_MAX_BODY_BYTES', 1_048_576, 1024, 1_073_741_824),
+    maxImportBodyBytes: integer(env, 'IDSTREAM_MAX_IMPORT_BODY_BYTES', 536_870_912, 1024, 2_147_483_647),
     ...withValue('kurrentDbUrl', url(env, 'KURRENTDB_URL', ['esdb:', 'esdb+discover:', 'kurrentdb:', 'kurrentdb+discover:', 'kdb:', 'kdb+discover:'])),
     ...withValue('mongoDbUrl', url(env, 'MONGODB_URL', ['mongodb:', 'mongodb+srv:'])),
     mongoDbName: optional(env, 'MONGODB_DB') ?? 'idstream',

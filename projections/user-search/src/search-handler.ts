@@ -34,8 +34,10 @@ export class UserSearchHandler implements ProjectionHandler {
     if (ids.size > 0) await this.viewsReached.waitFor(last.position, 60_000);
     const upserts: SearchDocument[] = [];
     const deletes: { id: string; position: number }[] = [];
+    // One read for the live users of the batch (an import brings thousands); the rest are deletions.
+    const live = new Map((await this.users().getMany([...ids])).map((v) => [v.id, v]));
     for (const id of ids) {
-      const view = await this.users().getIncludingDeleted(id);
+      const view = live.get(id) ?? (await this.users().getIncludingDeleted(id));
       if (!view) continue;
       if (view.deleted) deletes.push({ id, position: view.position });
       else upserts.push({ id, tenantId: view.tenantId, position: view.position, user: view.body.user });

@@ -36,6 +36,8 @@ export function createApp(ctx: AppContext, readiness: Readiness): Express {
     });
     next();
   });
+  // The import route alone takes large bodies (100,000 users in one call); the parser below then skips it.
+  app.use('/api/user/import', express.json({ limit: ctx.config.maxImportBodyBytes, type: () => true, strict: false }));
   // Every body is JSON whatever its declared type (FusionAuth clients send three PATCH media types).
   app.use(express.json({ limit: ctx.config.maxBodyBytes, type: () => true, strict: false }));
   // After body parsing: its stream callbacks would run outside the request span's context.

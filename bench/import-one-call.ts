@@ -1,0 +1,51 @@
+/**
+ * Import N pre-hashed users in ONE `POST /api/user/import` call against the service in its own
+ * process, and report users/s until the call answers (the user views are at the import's position)
+ * and until all of them are searchable (`PUT /api/user/search`, then a `*` total).
+ *
+ *   npx tsx bench/import-one-call.ts [users=100000] [--profile]   # profile: .bench/profiles/
+ */
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { hash } from '@idstream/crypto';
+import { benchUser } from './dataset.js';
+import { BENCH_API_KEY, memoryOf, startService } from './service.js';
+
+const total = Number(process.argv.find((a) => /^\d+$/.test(a)) ?? 100_000);
+const profileDir = join(import.meta.dirname, '..', '.bench', 'profiles');
+const profile = process.argv.includes('--profile');
+if (profile) mkdirSync(profileDir, { recursive: true });
+const dataDir = mkdtempSync(join(tmpdir(), 'idstream-import-'));
+const service = await startService(dataDir, profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []);
+const call = (method: string, path: string, body?: string) =>
+  fetch(`${service.url}${path}`, { method, headers: { Authorization: BENCH_API_KEY, 'Content-Type': 'application/json' }, ...(body !== undefined && { body }) });
+try {
+  const stored = await hash('bench-password-1', { scheme: 'salted-sha256', factor: 1 });
+  const users = Array.from({ length: total }, (_, i) => {
+    const u = benchUser('imp', i);
+    return { ...u, verified: true, password: stored.hash, salt: stored.salt, encryptionScheme: stored.encryptionScheme, factor: stored.factor };
+  });
+  const body = JSON.stringify({ users });
+  const started = performance.now();
+  const res = await call('POST', '/api/user/import', body);
+  const answered = (performance.now() - started) / 1000;
+  if (res.status !== 200) throw new Error(`import: ${res.status} ${(await res.text()).slice(0, 500)}`);
+  const refresh = await call('PUT', '/api/user/search');
+  const searchable = (performance.now() - started) / 1000;
+  const found = (await (await call('POST', '/api/user/search', JSON.stringify({ search: { queryString: '*', numberOfResults: 1, accurateTotal: true } }))).json()) as { total: number };
+  console.log(JSON.stringify({
+    users: total,
+    bodyMiB: +(body.length / 2 ** 20).toFixed(1),
+    answeredSeconds: +answered.toFixed(2),
+    usersPerSecond: Math.round(total / answered),
+    searchableSeconds: +searchable.toFixed(2),
+    searchableUsersPerSecond: Math.round(total / searchable),
+    refreshStatus: refresh.status,
+    searchTotal: found.total,
+    servicePeakRssMiB: Math.round(memoryOf(service.pid).peakMiB),
+  }));
+} finally {
+  await service.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+}
