@@ -30,6 +30,7 @@ import { EMAILED_SECRET_PURPOSE } from '@idstream/reactors';
 import type { UserView } from '@idstream/projection-user-views';
 import type { AppContext } from './context.js';
 import { findUser } from './users.js';
+import { enforceRateLimit } from './request-rate-limits.js';
 
 const TOTP_SECRET_PURPOSE = 'two-factor-totp-secret';
 const RECOVERY_CODE_COUNT = 10;
@@ -234,6 +235,8 @@ export async function sendTwoFactorCode(ctx: AppContext, twoFactorId: string, me
   if (!pending) throw new NotFoundError('twoFactorId');
   const view = await findUser(ctx, { id: pending.login.userId }, pending.login.tenantId);
   if (!view) throw new NotFoundError('user');
+  const tenant = (await ctx.readModels.config.Tenant.get(view.tenantId))?.body;
+  if (tenant) enforceRateLimit(tenant, 'sendTwoFactor', view.id, undefined, ctx.now());
   const methods = twoFactorMethodsOf(view.body.user).filter((m) => m.method !== 'authenticator');
   const method = methodId ? methods.find((m) => m.id === methodId) : methods[0];
   if (!method) throw ValidationError.field('methodId', 'invalid', 'The user has no two-factor method with this id that can receive a code.');

@@ -16,6 +16,7 @@ import { checkPassword } from './password-rules.js';
 import { findUser, hashForTenant, passwordRules } from './users.js';
 import { emailConfigurationOf, idLifetimeSeconds } from './user-verification.js';
 import { HttpError } from '../http/errors.js';
+import { enforceRateLimit } from './request-rate-limits.js';
 
 export async function startChangePassword(
   ctx: AppContext,
@@ -39,14 +40,15 @@ export async function startChangePassword(
 /** `POST /api/user/forgot-password`: 404 unknown user, 422 no email to send to. */
 export async function forgotPassword(
   ctx: AppContext,
-  input: { loginId: string; tenant: ConfigDocument; sendEmail: boolean; applicationId?: string; state?: Record<string, unknown>; changePasswordId?: string },
+  input: { loginId: string; tenant: ConfigDocument; sendEmail: boolean; applicationId?: string; state?: Record<string, unknown>; changePasswordId?: string; ipAddress?: string },
 ): Promise<{ changePasswordId: string }> {
   const view = await findUser(ctx, { loginId: input.loginId }, input.tenant.id);
   if (!view) throw new NotFoundError('user');
+  enforceRateLimit(input.tenant, 'forgotPassword', view.id, input.ipAddress, ctx.now());
   const user = view.body.user;
   const address = user.email ?? (typeof user.data?.email === 'string' ? user.data.email : undefined);
   if (input.sendEmail && !address) throw HttpError.general(422, '[NoEmail]', 'The user does not have an email address.');
-  const { loginId: _loginId, ...options } = input;
+  const { loginId: _loginId, ipAddress: _ipAddress, ...options } = input;
   const started = await startChangePassword(ctx, { ...options, userId: view.id, reason: 'forgot' });
   await ctx.waiters.users.waitFor(started.position);
   return { changePasswordId: started.changePasswordId };

@@ -8,6 +8,7 @@ import { NotFoundError, userDecider, userStream, type ConfigDocument } from '@id
 import { EMAILED_SECRET_PURPOSE } from '@idstream/reactors';
 import type { AppContext } from './context.js';
 import { findUser } from './users.js';
+import { enforceRateLimit } from './request-rate-limits.js';
 
 interface EmailConfiguration {
   verifyEmail?: boolean;
@@ -76,10 +77,11 @@ export async function markEmailVerified(ctx: AppContext, userId: string, scopeTe
 /** `PUT /api/user/verify-email`: a new verification id, emailed unless `sendEmail` is false. */
 export async function resendVerification(
   ctx: AppContext,
-  input: { email: string; tenant: ConfigDocument; sendEmail: boolean; applicationId?: string },
+  input: { email: string; tenant: ConfigDocument; sendEmail: boolean; applicationId?: string; ipAddress?: string },
 ): Promise<IssuedVerification> {
   const view = await findUser(ctx, { email: input.email }, input.tenant.id);
   if (!view) throw new NotFoundError('user');
+  enforceRateLimit(input.tenant, 'sendEmailVerification', view.id, input.ipAddress, ctx.now());
   const issued = await startEmailVerification(ctx, { userId: view.id, tenant: input.tenant, sendEmail: input.sendEmail, ...(input.applicationId && { applicationId: input.applicationId }) });
   await ctx.waiters.users.waitFor(issued.position);
   return issued;

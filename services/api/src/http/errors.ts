@@ -8,6 +8,7 @@ import { ConcurrencyExhaustedError } from '@idstream/commands';
 import { ProjectionTimeoutError } from '@idstream/projection-runner';
 import { SearchQueryError, SearchUnavailableError } from '@idstream/search';
 import { WebhookTransactionError } from '../application/webhook-transactions.js';
+import { RequestRateLimitedError } from '../application/request-rate-limits.js';
 
 /** An HTTP answer decided by a route: a status with an optional Errors JSON body. */
 export class HttpError extends Error {
@@ -36,6 +37,7 @@ export const notFoundRoute: RequestHandler = (_req, res) => {
 
 export const errorHandler: ErrorRequestHandler = (error, req, res, _next) => {
   if (res.headersSent) return;
+  if (error instanceof RequestRateLimitedError) res.set('Retry-After', String(error.retryAfterSeconds));
   const mapped = mapError(error);
   if (mapped.status >= 500) req.log?.error({ err: error }, 'request failed');
   sendErrors(res, mapped.status, mapped.body);
@@ -43,6 +45,7 @@ export const errorHandler: ErrorRequestHandler = (error, req, res, _next) => {
 
 function mapError(error: unknown): { status: number; body?: ErrorsBody } {
   if (error instanceof HttpError) return { status: error.status, ...(error.body && { body: error.body }) };
+  if (error instanceof RequestRateLimitedError) return { status: 429, body: { generalErrors: [{ code: '[RateLimited]', message: 'Too many requests of this kind for this user. Try again later.' }] } };
   if (error instanceof WebhookTransactionError) return { status: 504, body: { generalErrors: [{ code: '[WebhookTransactionException]', message: error.message }] } };
   if (error instanceof ValidationError) return { status: 400, body: error.errors };
   if (error instanceof NotFoundError) return { status: 404 };

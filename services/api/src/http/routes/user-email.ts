@@ -71,7 +71,7 @@ export function userEmailRouter(ctx: AppContext): Router {
     if (applicationId !== undefined && !/^[0-9a-f-]{36}$/i.test(applicationId)) errors.add('applicationId', 'couldNotConvert', '[applicationId] must be a UUID.');
     errors.throwIfAny();
     const tenant = await resolveTenant(ctx, req.auth.tenantId);
-    const issued = await resendVerification(ctx, { email: email!, tenant, sendEmail: sendVerifyEmail, ...(applicationId && { applicationId: applicationId.toLowerCase() }) });
+    const issued = await resendVerification(ctx, { email: email!, tenant, sendEmail: sendVerifyEmail, ...(applicationId && { applicationId: applicationId.toLowerCase() }), ...(req.ip && { ipAddress: req.ip }) });
     if (!withKey) {
       res.status(200).end();
       return;
@@ -98,6 +98,7 @@ export function userEmailRouter(ctx: AppContext): Router {
       ...(applicationId && { applicationId }),
       ...(state && { state }),
       ...(changePasswordId && { changePasswordId }),
+      ...(req.ip && { ipAddress: req.ip }),
     });
     if (withKey) res.json({ changePasswordId: result.changePasswordId });
     else res.status(200).end();
