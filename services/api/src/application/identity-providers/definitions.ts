@@ -5,6 +5,7 @@
  */
 import { FieldErrors, type ConfigDocument } from '@idstream/domain';
 import type { AppContext } from '../context.js';
+import { c14nAlgorithms, type C14nMethod } from './saml-request.js';
 
 export const FACEBOOK_IDP_ID = '56abdcc7-8bd9-4321-9621-4e9bbebae494';
 export const CLIENT_SECRET_PURPOSE = 'idp-client-secret';
@@ -53,6 +54,10 @@ export interface IdentityProviderDocument extends ConfigDocument {
   nameIdFormat?: string;
   idpInitiatedConfiguration?: { enabled?: boolean; issuer?: string };
   assertionConfiguration?: { destination?: { policy?: string; alternates?: string[] } };
+  postRequest?: boolean;
+  signRequest?: boolean;
+  requestSigningKeyId?: string;
+  xmlSignatureC14nMethod?: C14nMethod;
   // Facebook
   appId?: string;
   client_secret?: string;
@@ -94,7 +99,7 @@ export async function prepareIdentityProvider(
   for (const name of ['enabled', 'debug', 'useNameIdForEmail', 'postRequest', 'signRequest']) {
     if (input[name] !== undefined && input[name] !== null && typeof input[name] !== 'boolean') errors.add(f(name), 'couldNotConvert', `[${f(name)}] must be true or false.`);
   }
-  const stringFields = ['name', 'buttonText', 'buttonImageURL', 'emailClaim', 'uniqueIdClaim', 'usernameClaim', 'idpEndpoint', 'issuer', 'keyId', 'nameIdFormat', 'appId', 'client_secret', 'fields', 'permissions', 'loginMethod', 'linkingStrategy'];
+  const stringFields = ['name', 'buttonText', 'buttonImageURL', 'emailClaim', 'uniqueIdClaim', 'usernameClaim', 'idpEndpoint', 'issuer', 'keyId', 'nameIdFormat', 'requestSigningKeyId', 'xmlSignatureC14nMethod', 'appId', 'client_secret', 'fields', 'permissions', 'loginMethod', 'linkingStrategy'];
   for (const name of stringFields) {
     if (input[name] !== undefined && input[name] !== null && typeof input[name] !== 'string') errors.add(f(name), 'couldNotConvert', `[${f(name)}] must be a string.`);
   }
@@ -157,6 +162,7 @@ async function checkSaml(ctx: AppContext, doc: IdentityProviderDocument, id: str
     errors.add(f('emailClaim'), 'blank', 'You must specify the [identityProvider.emailClaim] property or set [identityProvider.useNameIdForEmail] to true.');
   }
   doc.nameIdFormat ??= 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent';
+  await checkRequestSigning(ctx, doc, errors);
   const policy = doc.assertionConfiguration?.destination?.policy;
   if (policy !== undefined && !['Enabled', 'Disabled', 'AllowAlternates'].includes(policy)) {
     errors.add(f('assertionConfiguration.destination.policy'), 'invalid', 'The destination policy must be Enabled, Disabled or AllowAlternates.');
@@ -176,6 +182,33 @@ async function checkSaml(ctx: AppContext, doc: IdentityProviderDocument, id: str
   } else {
     doc.domains = [];
   }
+}
+
+/** The AuthnRequest: binding, signing key (an RSA key with its private part) and canonicalisation. */
+async function checkRequestSigning(ctx: AppContext, doc: IdentityProviderDocument, errors: FieldErrors): Promise<void> {
+  const f = (name: string) => `identityProvider.${name}`;
+  doc.postRequest = doc.postRequest === true;
+  doc.signRequest = doc.signRequest === true;
+  const methods = Object.keys(c14nAlgorithms);
+  if (str(doc.xmlSignatureC14nMethod) && !methods.includes(doc.xmlSignatureC14nMethod)) {
+    errors.add(f('xmlSignatureC14nMethod'), 'invalid', `The [identityProvider.xmlSignatureC14nMethod] must be one of ${methods.join(', ')}.`);
+  }
+  if (!doc.signRequest) return;
+  if (doc.postRequest && !str(doc.xmlSignatureC14nMethod)) {
+    errors.add(f('xmlSignatureC14nMethod'), 'blank', 'You must specify the [identityProvider.xmlSignatureC14nMethod] property when [signRequest] and [postRequest] are true.');
+  }
+  if (!str(doc.requestSigningKeyId)) {
+    errors.add(f('requestSigningKeyId'), 'blank', 'You must specify the [identityProvider.requestSigningKeyId] property when [signRequest] is true.');
+    return;
+  }
+  if (!uuidPattern.test(doc.requestSigningKeyId)) {
+    errors.add(f('requestSigningKeyId'), 'couldNotConvert', '[identityProvider.requestSigningKeyId] must be a UUID.');
+    return;
+  }
+  doc.requestSigningKeyId = doc.requestSigningKeyId.toLowerCase();
+  const key = (await ctx.readModels.config.Key.get(doc.requestSigningKeyId))?.body;
+  if (!key) errors.add(f('requestSigningKeyId'), 'invalid', `No Key with Id [${doc.requestSigningKeyId}] exists.`);
+  else if (key.type !== 'RSA' || key.hasPrivateKey !== true) errors.add(f('requestSigningKeyId'), 'invalid', 'The [identityProvider.requestSigningKeyId] must reference an RSA key with a private key.');
 }
 
 function checkFacebook(ctx: AppContext, doc: IdentityProviderDocument, existing: IdentityProviderDocument | undefined, errors: FieldErrors): void {

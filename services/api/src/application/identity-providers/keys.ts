@@ -222,6 +222,15 @@ export function certificateValidity(key: ConfigDocument, now: number): { code: s
   return undefined;
 }
 
+/** The private key (and certificate, if any) an AuthnRequest is signed with; the key was validated on save. */
+export async function requestSigningMaterial(ctx: AppContext, keyId: string | undefined): Promise<{ privateKeyPem: string; certificatePem?: string }> {
+  const key = keyId ? (await ctx.readModels.config.Key.get(keyId))?.body : undefined;
+  if (!key || key.type !== 'RSA' || typeof key.sealedSecret !== 'string') {
+    throw ValidationError.field('identityProvider.requestSigningKeyId', 'invalid', 'The request signing key of this identity provider no longer exists or has no RSA private key.');
+  }
+  return { privateKeyPem: ctx.secrets.open(PRIVATE_KEY_PURPOSE, key.sealedSecret), ...(typeof key.certificate === 'string' && { certificatePem: key.certificate }) };
+}
+
 /** The PEM a SAML verification uses: the certificate when there is one, else the public key. */
 export function verificationPem(key: ConfigDocument): string | undefined {
   return (key.certificate as string | undefined) ?? (key.publicKey as string | undefined);

@@ -11,6 +11,7 @@ import { LINK_TOKEN_PURPOSE } from './links.js';
 import { reconcileAndLogin, type ExternalIdentity, type IdentityProviderLoginOutcome } from './reconcile.js';
 import { verifySamlResponse, type VerifiedSamlResponse } from './saml.js';
 import type { EventMetadata } from '@idstream/eventstore';
+import { debugLog } from './debug-log.js';
 
 export interface IdentityProviderLoginInput {
   idp: IdentityProviderDocument;
@@ -39,8 +40,17 @@ const samlClaims: Record<string, string> = {
 };
 
 export async function identityProviderLogin(ctx: AppContext, input: IdentityProviderLoginInput): Promise<IdentityProviderLoginOutcome> {
-  const identity = input.idp.type === 'SAMLv2' ? await samlIdentity(ctx, input) : await facebookIdentity(ctx, input);
-  return reconcileAndLogin(ctx, {
+  debugLog(ctx, input.idp, `${input.idp.type} login started for the application [${input.application.id}].`);
+  let identity: ExternalIdentity;
+  try {
+    identity = input.idp.type === 'SAMLv2' ? await samlIdentity(ctx, input) : await facebookIdentity(ctx, input);
+  } catch (error) {
+    const body = (error as { body?: { generalErrors?: { code: string; message: string }[]; fieldErrors?: Record<string, { code: string; message: string }[]> } }).body;
+    const reason = body?.generalErrors?.[0] ?? Object.values(body?.fieldErrors ?? {})[0]?.[0];
+    debugLog(ctx, input.idp, `${input.idp.type} login refused: ${reason ? `${reason.code} ${reason.message}` : (error as Error).message}`);
+    throw error;
+  }
+  const outcome = await reconcileAndLogin(ctx, {
     idp: input.idp,
     application: input.application,
     identity,
@@ -49,6 +59,9 @@ export async function identityProviderLogin(ctx: AppContext, input: IdentityProv
     authenticationType: input.idp.type === 'SAMLv2' ? 'SAMLv2' : 'FACEBOOK',
     ...(input.metadata && { metadata: input.metadata }),
   });
+  const userId = 'user' in outcome && outcome.user ? (outcome.user as { id?: string }).id : undefined;
+  debugLog(ctx, input.idp, `${input.idp.type} login reconciled with the linking strategy [${input.idp.linkingStrategy}]: status ${outcome.status}${userId ? ` for the user [${userId}]` : ''}.`);
+  return outcome;
 }
 
 async function samlIdentity(ctx: AppContext, input: IdentityProviderLoginInput): Promise<ExternalIdentity> {

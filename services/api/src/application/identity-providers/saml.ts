@@ -13,7 +13,9 @@ import { randomUUID } from 'node:crypto';
 import type { AppContext } from '../context.js';
 import { HttpError } from '../../http/errors.js';
 import type { IdentityProviderDocument } from './definitions.js';
-import { certificateValidity, verificationPem } from './keys.js';
+import { certificateValidity, requestSigningMaterial, verificationPem } from './keys.js';
+import { buildAuthnRequest, type BuiltAuthnRequest } from './saml-request.js';
+import { debugLog } from './debug-log.js';
 
 const SAML_NS = 'urn:oasis:names:tc:SAML:2.0:assertion';
 const SAMLP_NS = 'urn:oasis:names:tc:SAML:2.0:protocol';
@@ -46,18 +48,23 @@ export function defaultAcsUrl(ctx: AppContext): string {
   return `${(ctx.config.publicUrl ?? `http://localhost:${ctx.config.port}`).replace(/\/$/, '')}/samlv2/acs`;
 }
 
-/** Builds the AuthnRequest (Redirect binding) and remembers its id for `InResponseTo`. */
+/**
+ * Builds the AuthnRequest in the provider's binding (Redirect, or HTTP-POST with `postRequest`),
+ * signed with `requestSigningKeyId` when `signRequest`, and remembers its id for `InResponseTo`.
+ */
 export async function startSamlLogin(
   ctx: AppContext,
   idp: IdentityProviderDocument,
   options: { applicationId?: string; tenantId?: string; acsUrl: string; relayState?: string },
-): Promise<{ requestId: string; redirectURL: string }> {
-  const sp = serviceProvider(idp, options.acsUrl);
-  const samlIdp = new saml2.IdentityProvider({ sso_login_url: idp.idpEndpoint!, sso_logout_url: idp.idpEndpoint!, certificates: [] });
-  const { url, id } = await new Promise<{ url: string; id: string }>((resolve, reject) => {
-    sp.create_login_request_url(samlIdp, { ...(options.relayState && { relay_state: options.relayState }) }, (error: Error | null, url: string, id: string) =>
-      error ? reject(error) : resolve({ url, id }),
-    );
+): Promise<BuiltAuthnRequest> {
+  const built = await buildAuthnRequest({
+    issuer: idp.issuer!,
+    idpEndpoint: idp.idpEndpoint!,
+    acsUrl: options.acsUrl,
+    ...(idp.nameIdFormat && { nameIdFormat: idp.nameIdFormat }),
+    ...(options.relayState && { relayState: options.relayState }),
+    post: idp.postRequest === true,
+    ...(idp.signRequest === true && { signing: { ...(await requestSigningMaterial(ctx, idp.requestSigningKeyId)), ...(idp.xmlSignatureC14nMethod && { c14nMethod: idp.xmlSignatureC14nMethod }) } }),
   });
   const now = ctx.now();
   const event: SamlAuthnRequestIssued = {
@@ -71,8 +78,9 @@ export async function startSamlLogin(
       expiresAt: now + REQUEST_TTL_MS,
     },
   };
-  await ctx.eventStore.append(samlRequestStream(id), [{ id: randomUUID(), type: event.type, data: event.data }], 'no_stream');
-  return { requestId: id, redirectURL: url };
+  await ctx.eventStore.append(samlRequestStream(built.requestId), [{ id: randomUUID(), type: event.type, data: event.data }], 'no_stream');
+  debugLog(ctx, idp, `SAML v2 AuthnRequest [${built.requestId}] built for the ${built.binding} binding${idp.signRequest ? ', signed' : ''}, to [${idp.idpEndpoint}] with the ACS URL [${options.acsUrl}].`);
+  return built;
 }
 
 const refuse = (code: string, message: string) => HttpError.general(401, code, message);
@@ -175,6 +183,7 @@ export async function verifySamlResponse(ctx: AppContext, idp: IdentityProviderD
   }
 
   const issuer = assertion.getElementsByTagNameNS(SAML_NS, 'Issuer')[0]?.textContent?.trim();
+  debugLog(ctx, idp, `SAML v2 response verified: assertion [${assertionId}] from [${issuer ?? 'unknown issuer'}]${inResponseTo ? ` answering [${inResponseTo}]` : ' (IdP-initiated)'}, attributes [${Object.keys(asserted.user.attributes ?? {}).join(', ')}].`);
   return {
     ...(asserted.user.name_id && { nameId: asserted.user.name_id }),
     attributes: asserted.user.attributes ?? {},

@@ -116,7 +116,9 @@ export function identityProviderRouter(ctx: AppContext): Router {
       ...(req.auth.tenantId && { tenantId: req.auth.tenantId }),
       acsUrl: acsUrl ?? defaultAcsUrl(ctx),
     });
-    res.json({ code: started.requestId, redirectURL: started.redirectURL });
+    // FusionAuth answers the request id as `code`; the browser step depends on the binding.
+    const { requestId, ...browser } = started;
+    res.json({ code: requestId, ...browser });
   });
 
   router.get(`${PATH}/lookup`, guard, async (req, res) => {
