@@ -14,7 +14,7 @@ import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { startTestService, type TestService } from '../support/harness.js';
 import { routeTable, type RouteEntry } from '../support/route-table.js';
-import { hostileBody, hostileQuery, hostileSegment, refusalProblem, send, type RawAnswer } from '../support/hostile.js';
+import { hostileBody, hostileQuery, hostileSegment, oddString, refusalProblem, send, type RawAnswer } from '../support/hostile.js';
 
 const RUNS = Number(process.env.HOSTILE_RUNS ?? 40);
 const MAX_BODY = 256 * 1024;
@@ -250,5 +250,36 @@ describe('hostile input on every route', () => {
     console.log(`non-GET routes that answered 2xx to hostile input (each in TOLERANT): ${tolerated.join(', ')}`);
     expect([...statuses.keys()].filter((s) => s >= 500)).toEqual([]);
     expect(seen.size).toBe(routes.length);
+  });
+});
+
+describe('odd Unicode in stored fields (after the snapshot: these requests write)', () => {
+  it('property: profile and data strings round-trip exactly, whatever their Unicode', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(oddString, fc.string({ unit: 'binary', maxLength: 60 })), async (text) => {
+        const created = await send(`${svc.url}/api/user`, 'POST', {
+          headers: headers({ 'Content-Type': 'application/json' }),
+          body: JSON.stringify({ user: { email: `u-${randomUUID()}@example.com`, password: 'correct horse battery', firstName: text, data: { text, [text || 'empty']: 1 } } }),
+        });
+        expect(refusalProblem(created, '/api/user')).toBeUndefined();
+        if (created.status !== 200) return;
+        const user = JSON.parse((await send(`${svc.url}/api/user/${JSON.parse(created.text).user.id}`, 'GET', { headers: headers() })).text).user;
+        // Names may be trimmed or, when blank, dropped; otherwise everything comes back code unit for code unit.
+        if (user.firstName !== undefined) expect([text, text.trim()]).toContain(user.firstName);
+        expect(user.data.text).toBe(text);
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  it('login ids with control characters, bidirectional overrides or lone surrogates are refused (400)', async () => {
+    for (const bad of ['a\u0000b', '\u202Eevil', 'x\uD800y', 'tab\there', 'rtl\u2067x']) {
+      const byEmail = await send(`${svc.url}/api/user`, 'POST', { headers: headers({ 'Content-Type': 'application/json' }), body: JSON.stringify({ user: { email: `${bad}-${randomUUID()}@example.com`, password: 'correct horse battery' } }) });
+      expect(byEmail.status, JSON.stringify(bad)).toBe(400);
+      expect(JSON.parse(byEmail.text).fieldErrors['user.email'][0].code).toBe('[notEmail]user.email');
+      const byUsername = await send(`${svc.url}/api/user`, 'POST', { headers: headers({ 'Content-Type': 'application/json' }), body: JSON.stringify({ user: { username: `${bad}-${randomUUID()}`, password: 'correct horse battery' } }) });
+      expect(byUsername.status, JSON.stringify(bad)).toBe(400);
+      expect(JSON.parse(byUsername.text).fieldErrors['user.username'][0].code).toBe('[invalid]user.username');
+    }
   });
 });

@@ -19,6 +19,13 @@ export const credentialFields = ['password', 'encryptionScheme', 'factor', 'salt
 const serverFields = ['id', 'tenantId', 'insertInstant', 'lastUpdateInstant', 'lastLoginInstant', 'passwordLastUpdateInstant', 'verified', 'verifiedInstant', 'registrations', 'active', 'connectorId', 'breachedPasswordLastCheckedInstant', 'twoFactorEnabled', 'twoFactorDelivery', 'twoFactorSecret'] as const;
 
 const emailPattern = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+/**
+ * Characters no login id should hold: controls (NUL…), bidirectional overrides that make an address
+ * read differently than it is stored (`\u202E`), and lone surrogates (not text; UTF-8 turns every
+ * one into U+FFFD, so two different ids would share one uniqueness digest).
+ */
+const unsafeLoginIdCharacters = /[\p{Cc}\p{Cs}\u200E\u200F\u202A-\u202E\u2066-\u2069]/u;
+const isEmail = (value: string) => emailPattern.test(value) && !unsafeLoginIdCharacters.test(value);
 const birthDatePattern = /^\d{4}-\d{2}-\d{2}$/;
 let timeZones: Set<string> | undefined;
 
@@ -46,11 +53,12 @@ export function parseUser(
   const str = (field: string) => (typeof source[field] === 'string' ? (source[field] as string).trim() : undefined);
   const email = str('email') || undefined;
   const username = str('username') || undefined;
+  if (username && unsafeLoginIdCharacters.test(username)) errors.add(`${p}.username`, 'invalid', `[${p}.username] must not contain control, bidirectional-override or unpaired surrogate characters.`);
   if (!email && !username) {
     errors.add(`${p}.email`, 'blank', `You must specify either the [${p}.email] or [${p}.username] property.`);
     errors.add(`${p}.username`, 'blank', `You must specify either the [${p}.email] or [${p}.username] property.`);
   }
-  if (email && !emailPattern.test(email)) errors.add(`${p}.email`, 'notEmail', `The email [${email}] is not a valid email address.`);
+  if (email && !isEmail(email)) errors.add(`${p}.email`, 'notEmail', `The email [${email}] is not a valid email address.`);
   else if (email && !options.disableDomainBlock) {
     const blocked = ((options.tenant.registrationConfiguration as { blockedDomains?: string[] } | undefined)?.blockedDomains ?? []).map((d) => d.toLowerCase());
     const domain = email.slice(email.lastIndexOf('@') + 1).toLowerCase();
@@ -152,7 +160,7 @@ function parseTwoFactor(value: unknown, errors: FieldErrors, p: string, secrets:
       result.authenticator = { algorithm: 'HmacSHA1', codeLength: 6, timeStep: 30 };
     }
     if (method.method === 'email') {
-      if (typeof method.email !== 'string' || !emailPattern.test(method.email)) errors.add(`${name}.email`, 'notEmail', `[${name}.email] must be an email address.`);
+      if (typeof method.email !== 'string' || !isEmail(method.email)) errors.add(`${name}.email`, 'notEmail', `[${name}.email] must be an email address.`);
       else result.email = method.email.toLowerCase();
     }
     if (method.method === 'sms') {
