@@ -1,5 +1,5 @@
 export * from './port.js';
-export { openSqliteEventStore, SqliteEventStore, type SqliteEventStoreOptions } from './sqlite.js';
+export { openSqliteEventStore, SqliteEventStore, truncateSqliteWal, type SqliteEventStoreOptions } from './sqlite.js';
 export type { KurrentDbEventStore, KurrentDbEventStoreOptions } from './kurrentdb.js';
 import type { KurrentDbEventStore, KurrentDbEventStoreOptions } from './kurrentdb.js';
 

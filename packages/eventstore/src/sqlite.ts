@@ -132,6 +132,9 @@ export class SqliteEventStore implements EventStore {
     this.db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
+    // Erasure (hard delete): deleted rows are overwritten with zeros, not just unlinked from the b-tree,
+    // so an erased user's data cannot be read back from free pages of the file.
+    this.db.pragma('secure_delete = ON');
     this.db.exec(SCHEMA);
     this.pollIntervalMs = options.pollIntervalMs ?? 25;
     this.notifier = acquireNotifier(options.path);
@@ -243,4 +246,22 @@ export class SqliteEventStore implements EventStore {
 /** Opens (creating if needed) the event store in the SQLite file at `path`. */
 export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEventStore {
   return new SqliteEventStore(options);
+}
+
+/**
+ * Erasure support for any of the embedded SQLite files (events, views, search, jobs): moves the WAL
+ * into the database and truncates the WAL to zero bytes, so page images written before a hard delete
+ * (which still hold the erased rows) are no longer in any file. With `secure_delete` on, the database
+ * pages themselves hold zeros where the rows were. Uses its own short-lived connection; returns false
+ * when a reader kept the checkpoint from completing (the next one finishes the job).
+ */
+export function truncateSqliteWal(path: string): boolean {
+  const db = new Database(path, { fileMustExist: true });
+  try {
+    db.pragma('busy_timeout = 5000');
+    const [result] = db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[];
+    return result?.busy === 0;
+  } finally {
+    db.close();
+  }
 }

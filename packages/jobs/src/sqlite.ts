@@ -33,6 +33,9 @@ export function openSqliteJobQueue(options: SqliteJobQueueOptions): JobQueue {
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.pragma('busy_timeout = 5000');
+  // Erasure (hard delete): deleted rows are overwritten with zeros, not just unlinked from the b-tree,
+  // so an erased user's data cannot be read back from free pages of the file.
+  db.pragma('secure_delete = ON');
   db.exec(SCHEMA);
   const stmts = prepare(db);
   const fileKey = options.path === ':memory:' ? `:memory:${memoryDbCounter++}` : resolve(options.path);

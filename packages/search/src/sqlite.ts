@@ -231,6 +231,9 @@ class Store {
       CREATE TABLE IF NOT EXISTS ${t.checkpoints} (name TEXT PRIMARY KEY, position INTEGER NOT NULL);
       INSERT OR IGNORE INTO search_versions (version) VALUES (${version});
     `);
+    // Erasure: FTS5 normally deletes by adding delete markers, leaving the deleted row's trigrams in
+    // older index segments until a merge; 'secure-delete' removes them from the segments at once.
+    this.db.prepare(`INSERT INTO ${t.fts} (${t.fts}, rank) VALUES ('secure-delete', 1)`).run();
     this.ensureSortColumns(t);
     return t;
   }
@@ -454,6 +457,9 @@ export function openSqliteSearchIndex(options: SqliteSearchOptions): SearchIndex
   // of about a million users resident. Sorts and DISTINCTs spill to memory, not to temp files.
   db.pragma(`cache_size = ${-1024 * (options.cacheSizeMiB ?? 64)}`);
   db.pragma('temp_store = MEMORY');
+  // Erasure (hard delete): deleted rows are overwritten with zeros, not just unlinked from the b-tree,
+  // so an erased user's data cannot be read back from free pages of the file.
+  db.pragma('secure_delete = ON');
   db.function('fold', { deterministic: true }, (v: unknown) => (typeof v === 'string' ? v.toLowerCase() : v));
   // Elasticsearch keyword semantics: a JSON value compares by its text form.
   db.function('kw', { deterministic: true }, (v: unknown, type: unknown) =>

@@ -68,6 +68,9 @@ export function openSqliteViewDatabase(options: SqliteViewDatabaseOptions): View
   // Views can be rebuilt from the log and the checkpoint commits with the rows, so losing the last
   // transactions on power failure only means replaying them; NORMAL skips an fsync per commit.
   db.pragma('synchronous = NORMAL');
+  // Erasure (hard delete): deleted rows are overwritten with zeros, not just unlinked from the b-tree,
+  // so an erased user's data cannot be read back from free pages of the file.
+  db.pragma('secure_delete = ON');
   // A 40 MB WAL between checkpoints instead of 4 MB: projection batches dirty many index pages, and
   // a page rewritten by several batches is then copied into the database file once.
   db.pragma('wal_autocheckpoint = 10000');

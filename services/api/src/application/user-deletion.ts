@@ -6,7 +6,9 @@
  * append and drops the view; (2) a `UserDeleted` tombstone carrying ids only goes to `erasure-<id>`,
  * which outlives the user and removes it again on any replay; (3) the user's refresh tokens are
  * revoked; (4) the user, login, refresh-token and reservation streams are deleted; (5) the answer
- * waits until the views and the search index have dropped the user.
+ * waits until the views and the search index have dropped the user; (6) dev mailbox messages to the
+ * user are removed. The embedded SQLite stores zero deleted rows (`secure_delete`) and their
+ * write-ahead logs are truncated afterwards, so no file of the data dir holds the user's data.
  */
 import { randomUUID } from 'node:crypto';
 import { handleCommand } from '@idstream/commands';
@@ -14,6 +16,7 @@ import { NotFoundError, entityStream, loginStream, refreshTokenStream, reservati
 import type { EventMetadata } from '@idstream/eventstore';
 import type { SearchRequest } from '@idstream/search';
 import type { AppContext } from './context.js';
+import { eraseMailboxMessages, emailsIn, truncateEmbeddedWals } from './erasure-files.js';
 import { findUser } from './users.js';
 
 interface Scope {
@@ -38,11 +41,19 @@ export async function reactivateUser(ctx: AppContext, userId: string, scope: Sco
 }
 
 export async function hardDeleteUser(ctx: AppContext, userId: string, scope: Scope): Promise<void> {
+  await eraseUser(ctx, userId, scope);
+  truncateEmbeddedWals(ctx.config);
+}
+
+/** Steps 1–6 of a hard delete; the caller truncates the embedded write-ahead logs once afterwards. */
+async function eraseUser(ctx: AppContext, userId: string, scope: Scope): Promise<void> {
   const view = await findUser(ctx, { id: userId }, scope.scopeTenantId);
   if (!view) throw new NotFoundError(userId);
   const { id, tenantId } = view;
   const user = view.body.user;
   const now = ctx.now();
+  // Every address the user ever had, for the files outside the stores (read before the streams go).
+  const addresses = emailsIn([user, ...(await ctx.eventStore.readStream(userStream(id))).map((e) => e.data)]);
   // 1. Marker + reservation release, atomically, guarded by the stream revision.
   await handleCommand(ctx.eventStore, userStream(id), id, userDecider, { type: 'StartUserErasure', instant: now }, { uniqueValues: uniqueValuesOf, tenantId, ...(scope.metadata && { metadata: scope.metadata }) });
   // 2. The tombstone that outlives the deleted streams.
@@ -63,6 +74,8 @@ export async function hardDeleteUser(ctx: AppContext, userId: string, scope: Sco
   for (const stream of streams) await ctx.eventStore.deleteStream(stream);
   // 5. Search drops it too before the answer.
   await ctx.waiters.search.waitFor(position);
+  // 6. Dev mailbox messages to any of its addresses.
+  await eraseMailboxMessages(ctx.config.dataDir, [id, ...addresses]);
 }
 
 export interface BulkDeleteInput extends Scope {
@@ -100,13 +113,14 @@ export async function bulkDeleteUsers(ctx: AppContext, input: BulkDeleteInput): 
   if (!input.dryRun) {
     for (const id of ids) {
       try {
-        if (input.hardDelete) await hardDeleteUser(ctx, id, input);
+        if (input.hardDelete) await eraseUser(ctx, id, input);
         else await deactivateUser(ctx, id, input);
       } catch (error) {
         // Deleted concurrently: nothing left to do for this one.
         if (!(error instanceof NotFoundError)) throw error;
       }
     }
+    if (input.hardDelete && ids.length > 0) truncateEmbeddedWals(ctx.config);
   }
   return { dryRun: input.dryRun, hardDelete: input.hardDelete, total: ids.length, ...(ids.length > 0 && { userIds: ids }) };
 }
