@@ -10,7 +10,8 @@ import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import * as samlify from 'samlify';
-import { failure, startTestService, type TestService } from '../support/harness.js';
+import { FusionAuthClient } from '@fusionauth/typescript-client';
+import { failure, rawRequest, startTestService, type TestService } from '../support/harness.js';
 import { selfSignedCertificate } from '../support/saml-idp.js';
 
 samlify.setSchemaValidator({ validate: async () => 'skipped' });
@@ -195,8 +196,43 @@ describe('debug', () => {
       expect(messages.some((m) => m.includes('login started'))).toBe(true);
       expect(messages.some((m) => m.includes('login refused') && m.includes('[SAMLResponseInvalid]'))).toBe(true);
       expect(JSON.stringify(entries)).not.toContain(forged);
+
+      // The same entries through FusionAuth's Event Log API, newest first.
+      await svc.service.projector!.eventLog.catchUp();
+      const found = await svc.client.searchEventLogs({ search: { message: `Requests ${debugged}`, type: 'Debug' as never, numberOfResults: 50 } });
+      const logged = found.response.eventLogs!;
+      expect(found.response.total).toBe(3);
+      expect(logged.map((e) => e.message)).toEqual([
+        expect.stringContaining('login refused: [SAMLResponseInvalid]'),
+        expect.stringContaining('login started'),
+        expect.stringContaining('AuthnRequest'),
+      ]);
+      expect(logged[0]!.insertInstant! >= logged[2]!.insertInstant!).toBe(true);
+      expect((await svc.client.searchEventLogs({ search: { message: `Requests ${quiet}` } })).response.total).toBe(0);
+      const one = await svc.client.retrieveEventLog(logged[1]!.id!);
+      expect(one.response.eventLog).toEqual(logged[1]);
+      expect(JSON.stringify(logged)).not.toContain(forged);
     } finally {
       ctx.logger = realLogger;
     }
+  });
+
+  it('Event Log API: 404 for an unknown id, 400 with the Errors JSON for bad criteria, 401 for a tenant-locked key', async () => {
+    expect((await failure(svc.client.retrieveEventLog(999_999_999))).statusCode).toBe(404);
+    const bad = await failure(svc.client.searchEventLogs({ search: { type: 'Loud' as never, numberOfResults: 0 } }));
+    expect(bad.statusCode).toBe(400);
+    expect(Object.keys(bad.exception.fieldErrors).sort()).toEqual(['search.numberOfResults', 'search.type']);
+    const wrongTypes = await rawRequest(`${svc.url}/api/system/event-log/search`, { method: 'POST', apiKey: svc.apiKey, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ search: { start: 'yesterday' } }) });
+    expect(wrongTypes.status).toBe(400);
+    expect(wrongTypes.body.fieldErrors['search.start'][0].code).toBe('[couldNotConvert]search.start');
+    const malformed = await rawRequest(`${svc.url}/api/system/event-log/search`, { method: 'POST', apiKey: svc.apiKey, headers: { 'Content-Type': 'application/json' }, body: '{"search":' });
+    expect(malformed.status).toBe(400);
+    const byQuery = await rawRequest(`${svc.url}/api/system/event-log/search?type=Debug&numberOfResults=2`, { apiKey: svc.apiKey });
+    expect(byQuery.status).toBe(200);
+    expect(byQuery.body.eventLogs.length).toBeLessThanOrEqual(2);
+    const tenantId = (await svc.client.retrieveTenants()).response.tenants![0]!.id!;
+    const locked = await svc.client.createAPIKey(randomUUID(), { apiKey: { tenantId } } as never);
+    const lockedClient = new FusionAuthClient(locked.response.apiKey!.key!, svc.url);
+    expect((await failure(lockedClient.searchEventLogs({ search: {} }))).statusCode).toBe(401);
   });
 });

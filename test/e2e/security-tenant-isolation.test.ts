@@ -45,6 +45,9 @@ const CLASSIFIER: Record<string, Kind> = {
   'GET /api/prometheus/metrics': 'filtered',
   // Global objects: a tenant-locked key is refused.
   'GET /api/key': 'global',
+  'GET /api/system/event-log/:id': 'global',
+  'GET /api/system/event-log/search': 'global',
+  'POST /api/system/event-log/search': 'global',
   'GET /api/key/:id': 'global',
   'POST /api/key/generate': 'global',
   'POST /api/key/generate/:id': 'global',

@@ -22,3 +22,4 @@ export * from './login-security/index.js';
 export type { RefreshTokenIssued, RefreshTokenRevoked } from './refresh-tokens/events.js';
 export * from './refresh-tokens/index.js';
 export * from './constant-time.js';
+export * from './event-log.js';

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 
 /** `login-<userId>` holds login records apart from `user-<userId>`, so user commands never fold them. */
-export const entityCategories = ['user', 'login', 'tenant', 'application', 'apikey', 'webhook', 'key', 'identityprovider', 'idplink', 'idpidentity', 'idppending', 'samlrequest', 'samlassertion', 'webhookdelivery', 'erasure', 'import', 'refreshtoken', 'twofactor', 'twofactortrust'] as const;
+export const entityCategories = ['user', 'login', 'tenant', 'application', 'apikey', 'webhook', 'key', 'identityprovider', 'idplink', 'idpidentity', 'idppending', 'samlrequest', 'samlassertion', 'webhookdelivery', 'erasure', 'import', 'refreshtoken', 'twofactor', 'twofactortrust', 'eventlog', 'emailtemplate'] as const;
 export type EntityCategory = (typeof entityCategories)[number];
 
 export type UniqueField = 'email' | 'username';

@@ -3,3 +3,4 @@ export * from './passwordless-email.js';
 export * from './delivery-log.js';
 export * from './email-reactor.js';
 export * from './passwordless-erasure.js';
+export * from './event-log.js';

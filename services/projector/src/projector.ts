@@ -15,6 +15,7 @@ import { DELIVERY_LOG_CHECKPOINT, deliveryLogProjection, WebhookReactor } from '
 import { PasswordlessEmailReactor } from '@idstream/reactors';
 import { EmailReactor } from '@idstream/reactors';
 import { PasswordlessErasureReactor } from '@idstream/reactors';
+import { EVENT_LOG_CHECKPOINT, eventLogProjection } from '@idstream/reactors';
 import type { SearchIndex } from '@idstream/search';
 import type { ViewDatabase } from '@idstream/views';
 import { CONFIG_VIEWS_CHECKPOINT, userSearchCheckpoint, userViewsCheckpoint, type ReadModels } from './read-models.js';
@@ -36,6 +37,7 @@ export class Projector {
   readonly emailReactor: ProjectionRunner;
   readonly passwordlessEmailReactor: ProjectionRunner;
   readonly passwordlessErasure: ProjectionRunner;
+  readonly eventLog: ProjectionRunner;
   readonly loginRecords: ProjectionRunner;
   readonly webhookDeliveryLog: ProjectionRunner;
 
@@ -58,6 +60,7 @@ export class Projector {
     this.userViews = this.userViewsRunner(readModels.usersCollectionName);
     this.passwordlessEmailReactor = new ProjectionRunner(eventStore, new PasswordlessEmailReactor(views, jobs), { onError });
     this.passwordlessErasure = new ProjectionRunner(eventStore, new PasswordlessErasureReactor(views, eventStore), { onError });
+    this.eventLog = new ProjectionRunner(eventStore, new ViewProjectionHandler(EVENT_LOG_CHECKPOINT, views, [{ collection: readModels.eventLog, projection: eventLogProjection }]), { onError });
     this.loginRecords = new ProjectionRunner(eventStore, new ViewProjectionHandler(LOGIN_RECORDS_CHECKPOINT, views, [{ collection: readModels.loginRecords, projection: loginRecordsProjection }]), { onError });
     this.userSearch = this.userSearchRunner(readModels.search, readModels.searchVersion);
     this.emailReactor = new ProjectionRunner(eventStore, new EmailReactor(views, jobs), { onError });
@@ -84,6 +87,7 @@ export class Projector {
     await Promise.all([this.configViews.start(), this.userViews.start(), this.userSearch.start(), this.webhookReactor.start(), this.webhookDeliveryLog.start()]);
     await this.passwordlessEmailReactor.start();
     await this.passwordlessErasure.start();
+    await this.eventLog.start();
     await this.loginRecords.start();
     await this.emailReactor.start();
   }
@@ -93,6 +97,7 @@ export class Projector {
     await Promise.all([this.configViews, this.userViews, this.userSearch, this.webhookReactor, this.webhookDeliveryLog].map((r) => r.catchUp(timeoutMs)));
     await this.passwordlessEmailReactor.catchUp(timeoutMs);
     await this.passwordlessErasure.catchUp(timeoutMs);
+    await this.eventLog.catchUp(timeoutMs);
     await this.loginRecords.catchUp(timeoutMs);
     await this.emailReactor.catchUp(timeoutMs);
   }
@@ -101,6 +106,7 @@ export class Projector {
     await Promise.all([this.configViews.stop(), this.userViews.stop(), this.userSearch.stop(), this.webhookReactor.stop(), this.webhookDeliveryLog.stop()]);
     await this.passwordlessEmailReactor.stop();
     await this.passwordlessErasure.stop();
+    await this.eventLog.stop();
     await this.loginRecords.stop();
     await this.emailReactor.stop();
   }

@@ -10,6 +10,7 @@ import type { SearchIndex } from '@idstream/search';
 import type { ViewCollection, ViewDatabase } from '@idstream/views';
 import { DELIVERY_LOG_COLLECTION, type DeliveryLogBody } from '@idstream/reactors';
 import { PASSWORDLESS_CODES_COLLECTION, type PasswordlessCodesBody } from '@idstream/reactors';
+import { EVENT_LOG_COLLECTION, type EventLogBody } from '@idstream/reactors';
 
 export const CONFIG_VIEWS_CHECKPOINT = 'config-views';
 export const userViewsCheckpoint = (collection: string) => `user-views:${collection}`;
@@ -30,6 +31,8 @@ export interface ReadModels {
   webhookDeliveries: ViewCollection<DeliveryLogBody>;
   /** Passwordless code streams by user (kept for hard delete), eventually consistent. */
   passwordlessCodes: ViewCollection<PasswordlessCodesBody>;
+  /** FusionAuth's Event Log (identity provider debug entries), eventually consistent. */
+  eventLog: ViewCollection<EventLogBody>;
 }
 
 export async function resolveReadModels(views: ViewDatabase, search: SearchIndex): Promise<ReadModels> {
@@ -57,5 +60,6 @@ export async function resolveReadModels(views: ViewDatabase, search: SearchIndex
     loginRecords: views.collection<LoginRecordBody>(LOGIN_RECORDS_COLLECTION),
     webhookDeliveries: views.collection<DeliveryLogBody>(DELIVERY_LOG_COLLECTION),
     passwordlessCodes: views.collection<PasswordlessCodesBody>(PASSWORDLESS_CODES_COLLECTION),
+    eventLog: views.collection<EventLogBody>(EVENT_LOG_COLLECTION),
   };
 }

@@ -40,14 +40,14 @@ const samlClaims: Record<string, string> = {
 };
 
 export async function identityProviderLogin(ctx: AppContext, input: IdentityProviderLoginInput): Promise<IdentityProviderLoginOutcome> {
-  debugLog(ctx, input.idp, `${input.idp.type} login started for the application [${input.application.id}].`);
+  await debugLog(ctx, input.idp, `${input.idp.type} login started for the application [${input.application.id}].`);
   let identity: ExternalIdentity;
   try {
     identity = input.idp.type === 'SAMLv2' ? await samlIdentity(ctx, input) : await facebookIdentity(ctx, input);
   } catch (error) {
     const body = (error as { body?: { generalErrors?: { code: string; message: string }[]; fieldErrors?: Record<string, { code: string; message: string }[]> } }).body;
     const reason = body?.generalErrors?.[0] ?? Object.values(body?.fieldErrors ?? {})[0]?.[0];
-    debugLog(ctx, input.idp, `${input.idp.type} login refused: ${reason ? `${reason.code} ${reason.message}` : (error as Error).message}`);
+    await debugLog(ctx, input.idp, `${input.idp.type} login refused: ${reason ? `${reason.code} ${reason.message}` : (error as Error).message}`);
     throw error;
   }
   const outcome = await reconcileAndLogin(ctx, {
@@ -60,7 +60,7 @@ export async function identityProviderLogin(ctx: AppContext, input: IdentityProv
     ...(input.metadata && { metadata: input.metadata }),
   });
   const userId = 'user' in outcome && outcome.user ? (outcome.user as { id?: string }).id : undefined;
-  debugLog(ctx, input.idp, `${input.idp.type} login reconciled with the linking strategy [${input.idp.linkingStrategy}]: status ${outcome.status}${userId ? ` for the user [${userId}]` : ''}.`);
+  await debugLog(ctx, input.idp, `${input.idp.type} login reconciled with the linking strategy [${input.idp.linkingStrategy}]: status ${outcome.status}${userId ? ` for the user [${userId}]` : ''}.`);
   return outcome;
 }
 

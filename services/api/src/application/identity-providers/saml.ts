@@ -79,7 +79,7 @@ export async function startSamlLogin(
     },
   };
   await ctx.eventStore.append(samlRequestStream(built.requestId), [{ id: randomUUID(), type: event.type, data: event.data }], 'no_stream');
-  debugLog(ctx, idp, `SAML v2 AuthnRequest [${built.requestId}] built for the ${built.binding} binding${idp.signRequest ? ', signed' : ''}, to [${idp.idpEndpoint}] with the ACS URL [${options.acsUrl}].`);
+  await debugLog(ctx, idp, `SAML v2 AuthnRequest [${built.requestId}] built for the ${built.binding} binding${idp.signRequest ? ', signed' : ''}, to [${idp.idpEndpoint}] with the ACS URL [${options.acsUrl}].`);
   return built;
 }
 
@@ -183,7 +183,7 @@ export async function verifySamlResponse(ctx: AppContext, idp: IdentityProviderD
   }
 
   const issuer = assertion.getElementsByTagNameNS(SAML_NS, 'Issuer')[0]?.textContent?.trim();
-  debugLog(ctx, idp, `SAML v2 response verified: assertion [${assertionId}] from [${issuer ?? 'unknown issuer'}]${inResponseTo ? ` answering [${inResponseTo}]` : ' (IdP-initiated)'}, attributes [${Object.keys(asserted.user.attributes ?? {}).join(', ')}].`);
+  await debugLog(ctx, idp, `SAML v2 response verified: assertion [${assertionId}] from [${issuer ?? 'unknown issuer'}]${inResponseTo ? ` answering [${inResponseTo}]` : ' (IdP-initiated)'}, attributes [${Object.keys(asserted.user.attributes ?? {}).join(', ')}].`);
   return {
     ...(asserted.user.name_id && { nameId: asserted.user.name_id }),
     attributes: asserted.user.attributes ?? {},

@@ -17,6 +17,7 @@ import { userRouter } from './users.js';
 import { webhookDeliveryRouter } from './webhook-deliveries.js';
 import { eventStreamRouter } from './event-stream.js';
 import { eventSchemaRouter } from './event-schema.js';
+import { eventLogRouter } from './event-log.js';
 
 export function apiRouters(ctx: AppContext): Router[] {
   return [
@@ -31,6 +32,7 @@ export function apiRouters(ctx: AppContext): Router[] {
     webhookDeliveryRouter(ctx),
     eventStreamRouter(ctx),
     eventSchemaRouter(),
+    eventLogRouter(ctx),
     ...resources.map((resource) => configResourceRouter(ctx, resource)),
   ];
 }
