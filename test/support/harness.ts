@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { FusionAuthClient } from '@fusionauth/typescript-client';
 import { loadConfig, type IdstreamConfig } from '@idstream/config';
 import { startIdstream, type RunningIdstream } from '@idstream/api';
@@ -26,6 +26,29 @@ export interface TestService {
   openApi: ValidatingProxy;
 }
 
+/**
+ * With `IDSTREAM_E2E_ADAPTERS=production` the end-to-end suites run on whichever production servers
+ * are configured (KURRENTDB_URL, MONGODB_URL, ELASTICSEARCH_URL, REDIS_URL), each service in its own
+ * database, index prefix and queue prefix. KurrentDB has no namespaces: services then share one log,
+ * so only suites that address their own users by id/email are meaningful there.
+ */
+function productionAdapterEnv(dataDir: string): Record<string, string> {
+  if (process.env.IDSTREAM_E2E_ADAPTERS !== 'production') return {};
+  const unique = `e2e${randomBytes(6).toString('hex')}`;
+  const pick = (name: string) => (process.env[name] ? { [name]: process.env[name]! } : {});
+  return {
+    ...pick('KURRENTDB_URL'),
+    ...pick('MONGODB_URL'),
+    ...pick('ELASTICSEARCH_URL'),
+    ...pick('REDIS_URL'),
+    MONGODB_DB: unique,
+    ELASTICSEARCH_INDEX_PREFIX: unique,
+    REDIS_PREFIX: unique,
+    // Stable per data dir, so a restart of the same service can open what it sealed.
+    IDSTREAM_MASTER_KEY: createHash('sha256').update(dataDir).digest('base64'),
+  };
+}
+
 export async function startTestService(options: { env?: Record<string, string>; dataDir?: string } = {}): Promise<TestService> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'idstream-test-'));
   const apiKey = options.env?.IDSTREAM_API_KEY ?? `test-${randomBytes(24).toString('hex')}`;
@@ -35,6 +58,7 @@ export async function startTestService(options: { env?: Record<string, string>; 
     IDSTREAM_DATA_DIR: dataDir,
     IDSTREAM_API_KEY: apiKey,
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
+    ...productionAdapterEnv(dataDir),
     ...options.env,
   });
   const service = await startIdstream(config, { logger: createLogger(config) });
