@@ -59,8 +59,8 @@ export async function identityProviderLogin(ctx: AppContext, input: IdentityProv
     authenticationType: input.idp.type === 'SAMLv2' ? 'SAMLv2' : 'FACEBOOK',
     ...(input.metadata && { metadata: input.metadata }),
   });
-  const userId = 'user' in outcome && outcome.user ? (outcome.user as { id?: string }).id : undefined;
-  await debugLog(ctx, input.idp, `${input.idp.type} login reconciled with the linking strategy [${input.idp.linkingStrategy}]: status ${outcome.status}${userId ? ` for the user [${userId}]` : ''}.`);
+  // No user id: the event log outlives a hard delete of the user.
+  await debugLog(ctx, input.idp, `${input.idp.type} login reconciled with the linking strategy [${input.idp.linkingStrategy}]: status ${outcome.status}.`);
   return outcome;
 }
 
