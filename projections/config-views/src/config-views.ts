@@ -14,6 +14,7 @@ export const configCollectionNames: Record<ConfigKind, string> = {
   Webhook: 'webhooks',
   Key: 'keys',
   IdentityProvider: 'identity_providers',
+  EmailTemplate: 'email_templates',
 };
 
 /** Documents of configuration entities that are not tenant-scoped use this tenant id. */

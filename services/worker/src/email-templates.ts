@@ -1,36 +1,101 @@
 /**
- * The default email templates (FusionAuth's transactional emails). A template is text with
- * `${name}` placeholders; values are HTML-escaped in the HTML part.
+ * Email templates in FusionAuth's shape (`defaultSubject`, `defaultHtmlTemplate`,
+ * `defaultTextTemplate`, `localized*`, `fromEmail`, `defaultFromName`), the defaults shipped for each
+ * transactional email, the choice of template (application `emailConfiguration`, then tenant
+ * `emailConfiguration`, then the shipped default) and rendering in the recipient's language.
  */
+import type { ConfigDocument } from '@idstream/domain';
 import type { EmailKind } from '@idstream/reactors';
+import { renderTemplate, type TemplateValues } from './email-template-engine.js';
 
-export interface EmailTemplate {
+export interface EmailTemplateDocument {
+  id?: string;
+  name?: string;
+  defaultSubject: string;
+  defaultHtmlTemplate: string;
+  defaultTextTemplate: string;
+  defaultFromName?: string;
+  fromEmail?: string;
+  localizedSubjects?: Record<string, string>;
+  localizedHtmlTemplates?: Record<string, string>;
+  localizedTextTemplates?: Record<string, string>;
+  localizedFromNames?: Record<string, string>;
+}
+
+export interface RenderedEmail {
   subject: string;
   text: string;
   html: string;
+  fromName?: string;
+  fromEmail?: string;
 }
 
-export const defaultEmailTemplates: Record<EmailKind, EmailTemplate> = {
+/** The tenant/application `emailConfiguration` field naming each email's template (FusionAuth's names). */
+export const templateIdFields: Record<EmailKind, string> = {
+  verification: 'verificationEmailTemplateId',
+  'setup-password': 'setPasswordEmailTemplateId',
+  'forgot-password': 'forgotPasswordEmailTemplateId',
+};
+
+const greeting = '${user.firstName!user.fullName!user.username!user.email}';
+
+/** Shipped defaults, used when neither the application nor the tenant names a template. */
+export const defaultEmailTemplates: Record<EmailKind, EmailTemplateDocument> = {
   verification: {
-    subject: 'Verify your email address',
-    text: 'Hi ${name},\n\nPlease verify your email address with this verification id:\n\n${verificationId}\n${codeLine}\nLink: ${baseUrl}/email/verify/${verificationId}\n',
-    html: '<p>Hi ${name},</p><p>Please verify your email address: <a href="${baseUrl}/email/verify/${verificationId}">verify</a>.</p><p>Verification id: <code>${verificationId}</code></p><p>${codeLine}</p>',
+    name: '[Idstream Default] Email Verification',
+    defaultSubject: 'Verify your email address',
+    defaultTextTemplate: `Hi ${greeting},\n\nPlease verify your email address with this verification id:\n\n\${verificationId}\n[#if verificationOneTimeCode??]Verification code: \${verificationOneTimeCode}[/#if]\nLink: \${baseUrl}/email/verify/\${verificationId}\n`,
+    defaultHtmlTemplate: `<p>Hi ${greeting},</p><p>Please verify your email address: <a href="\${baseUrl}/email/verify/\${verificationId}">verify</a>.</p><p>Verification id: <code>\${verificationId}</code></p>[#if verificationOneTimeCode??]<p>Verification code: \${verificationOneTimeCode}</p>[/#if]`,
   },
   'setup-password': {
-    subject: 'Set up your password',
-    text: 'Hi ${name},\n\nAn account was created for you. Set your password with this id:\n\n${changePasswordId}\n\nLink: ${baseUrl}/password/change/${changePasswordId}\n',
-    html: '<p>Hi ${name},</p><p>An account was created for you. <a href="${baseUrl}/password/change/${changePasswordId}">Set your password</a>.</p><p>Id: <code>${changePasswordId}</code></p>',
+    name: '[Idstream Default] Setup Password',
+    defaultSubject: 'Set up your password',
+    defaultTextTemplate: `Hi ${greeting},\n\nAn account was created for you. Set your password with this id:\n\n\${changePasswordId}\n\nLink: \${baseUrl}/password/change/\${changePasswordId}\n`,
+    defaultHtmlTemplate: `<p>Hi ${greeting},</p><p>An account was created for you. <a href="\${baseUrl}/password/change/\${changePasswordId}">Set your password</a>.</p><p>Id: <code>\${changePasswordId}</code></p>`,
   },
   'forgot-password': {
-    subject: 'Reset your password',
-    text: 'Hi ${name},\n\nSomeone asked to reset your password. If it was you, use this id:\n\n${changePasswordId}\n\nLink: ${baseUrl}/password/change/${changePasswordId}\n',
-    html: '<p>Hi ${name},</p><p><a href="${baseUrl}/password/change/${changePasswordId}">Reset your password</a>.</p><p>Id: <code>${changePasswordId}</code></p>',
+    name: '[Idstream Default] Forgot Password',
+    defaultSubject: 'Reset your password',
+    defaultTextTemplate: `Hi ${greeting},\n\nSomeone asked to reset your password. If it was you, use this id:\n\n\${changePasswordId}\n\nLink: \${baseUrl}/password/change/\${changePasswordId}\n`,
+    defaultHtmlTemplate: `<p>Hi ${greeting},</p><p><a href="\${baseUrl}/password/change/\${changePasswordId}">Reset your password</a>.</p><p>Id: <code>\${changePasswordId}</code></p>`,
   },
 };
 
-const escapeHtml = (value: string) => value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+/** The template id the application, else the tenant, configures for `kind` (undefined: the shipped default). */
+export function configuredTemplateId(kind: EmailKind, tenant?: ConfigDocument, application?: ConfigDocument): string | undefined {
+  const field = templateIdFields[kind];
+  const of = (doc?: ConfigDocument) => {
+    const value = (doc?.emailConfiguration as Record<string, unknown> | undefined)?.[field];
+    return typeof value === 'string' && value !== '' ? value.toLowerCase() : undefined;
+  };
+  return of(application) ?? of(tenant);
+}
 
-export function render(template: EmailTemplate, values: Record<string, string>): EmailTemplate {
-  const fill = (text: string, escape: boolean) => text.replace(/\$\{(\w+)\}/g, (_m, name: string) => (escape ? escapeHtml(values[name] ?? '') : (values[name] ?? '')));
-  return { subject: fill(template.subject, false), text: fill(template.text, false), html: fill(template.html, true) };
+/**
+ * Renders a template for a recipient whose `preferredLanguages` pick the localized parts (an exact
+ * locale first, then its language: `fr_CA` falls back to `fr`). HTML bodies are escaped.
+ */
+export function renderEmail(template: EmailTemplateDocument, values: TemplateValues, preferredLanguages: string[] = []): RenderedEmail {
+  const localized = (map: Record<string, string> | undefined, fallback: string) => pickLocale(map, preferredLanguages) ?? fallback;
+  const fromName = localized(template.localizedFromNames, template.defaultFromName ?? '');
+  return {
+    subject: renderTemplate(localized(template.localizedSubjects, template.defaultSubject), values, { html: false }),
+    text: renderTemplate(localized(template.localizedTextTemplates, template.defaultTextTemplate), values, { html: false }),
+    html: renderTemplate(localized(template.localizedHtmlTemplates, template.defaultHtmlTemplate), values, { html: true }),
+    ...(fromName && { fromName }),
+    ...(template.fromEmail && { fromEmail: template.fromEmail }),
+  };
+}
+
+function pickLocale(map: Record<string, string> | undefined, preferred: string[]): string | undefined {
+  if (!map) return undefined;
+  const keys = Object.keys(map);
+  const norm = (l: string) => l.replace('-', '_').toLowerCase();
+  for (const locale of preferred) {
+    const exact = keys.find((k) => norm(k) === norm(locale));
+    if (exact) return map[exact];
+    const language = keys.find((k) => norm(k) === norm(locale).split('_')[0]);
+    if (language) return map[language];
+  }
+  return undefined;
 }

@@ -14,7 +14,7 @@ export interface EmailWorkerOptions {
 
 /** Consumes the `emails` queue (verification, setup and forgot password emails). */
 export function startEmailWorker(deps: { eventStore: EventStore; jobs: JobQueue; readModels: ReadModels; logger: Logger }, options: EmailWorkerOptions): Worker {
-  const send = createEmailSender({ eventStore: deps.eventStore, users: () => deps.readModels.users, logger: deps.logger, ...options });
+  const send = createEmailSender({ eventStore: deps.eventStore, users: () => deps.readModels.users, config: deps.readModels.config, logger: deps.logger, ...options });
   return deps.jobs.work<EmailJob>(EMAIL_QUEUE, (job) => send(job), {
     concurrency: 4,
     onAttempt: (outcome) => {

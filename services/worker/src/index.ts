@@ -1,3 +1,5 @@
 export * from './worker.js';
 export * from './passwordless-email.js';
 export * from './webhook-sender.js';
+export { parseTemplate, renderTemplate, TemplateSyntaxError } from './email-template-engine.js';
+export { defaultEmailTemplates, renderEmail, templateIdFields, type EmailTemplateDocument } from './email-templates.js';

@@ -14,6 +14,7 @@ export const configKinds = {
   Webhook: 'webhook',
   Key: 'key',
   IdentityProvider: 'identityprovider',
+  EmailTemplate: 'emailtemplate',
 } as const satisfies Record<string, EntityCategory>;
 
 export type ConfigKind = keyof typeof configKinds;
@@ -39,7 +40,7 @@ export interface ConfigState {
   document?: ConfigDocument;
 }
 
-const configEventPattern = /^(Tenant|Application|ApiKey|Webhook|Key|IdentityProvider)(Created|Updated|Deleted)$/;
+const configEventPattern = /^(Tenant|Application|ApiKey|Webhook|Key|IdentityProvider|EmailTemplate)(Created|Updated|Deleted)$/;
 
 export function parseConfigEventType(type: string): { kind: ConfigKind; change: 'Created' | 'Updated' | 'Deleted' } | undefined {
   const match = configEventPattern.exec(type);

@@ -1,5 +1,6 @@
 import { apiKeyResource } from './api-key.js';
 import { applicationResource } from './application.js';
+import { emailTemplateResource } from './email-template.js';
 import { tenantResource } from './tenant.js';
 import type { ResourceDefinition } from './types.js';
 import { webhookResource } from './webhook.js';
@@ -8,4 +9,4 @@ export * from './types.js';
 export { tenantDefaults } from './tenant.js';
 
 /** Every configuration resource served by the generic resource router. */
-export const resources: ResourceDefinition[] = [tenantResource, applicationResource, webhookResource, apiKeyResource];
+export const resources: ResourceDefinition[] = [tenantResource, applicationResource, webhookResource, apiKeyResource, emailTemplateResource];

@@ -167,6 +167,7 @@ export const operations: Record<string, OperationSpec> = {
   ...crud('/api/application', 'application', 'applications', refs.Application, 'Applications'),
   ...crud('/api/api-key', 'apiKey', 'apiKeys', refs.ApiKey, 'API keys'),
   ...crud('/api/webhook', 'webhook', 'webhooks', refs.Webhook, 'Webhooks'),
+  ...crud('/api/email/template', 'emailTemplate', 'emailTemplates', { type: 'object', required: ['id', 'name', 'defaultSubject', 'defaultHtmlTemplate', 'defaultTextTemplate'], properties: { id: { type: 'string', format: 'uuid' }, name: { type: 'string' }, defaultSubject: { type: 'string' }, defaultHtmlTemplate: { type: 'string' }, defaultTextTemplate: { type: 'string' }, localizedSubjects: { type: 'object' } } }, 'Email templates'),
 };
 
 export { instant };
