@@ -37,6 +37,7 @@ function samlifyPeers(spCertificate: string, signed = true) {
       { Binding: samlify.Constants.namespace.binding.redirect, Location: IDP_SSO },
       { Binding: samlify.Constants.namespace.binding.post, Location: IDP_SSO },
     ],
+    singleLogoutService: [{ Binding: samlify.Constants.namespace.binding.redirect, Location: 'https://idp.requests.test/slo' }],
   });
   const sp = samlify.ServiceProvider({
     entityID: SP_ENTITY_ID,
