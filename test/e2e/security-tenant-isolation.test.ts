@@ -77,6 +77,13 @@ const CLASSIFIER: Record<string, Kind> = {
   'POST /api/webhook-delivery/redeliver': 'global',
   'POST /api/system/reindex': 'global',
   'GET /api/system/reindex': 'global',
+  'POST /api/email/template': 'global',
+  'POST /api/email/template/:id': 'global',
+  'GET /api/email/template': 'global',
+  'GET /api/email/template/:id': 'global',
+  'PUT /api/email/template/:id': 'global',
+  'PATCH /api/email/template/:id': 'global',
+  'DELETE /api/email/template/:id': 'global',
   'POST /api/tenant': 'global',
   'POST /api/tenant/:id': 'global',
   // Tenants: a locked key sees its own only.
@@ -254,6 +261,9 @@ async function snapshotB() {
     apiKey: (await api('GET', `/api/api-key/${b.apiKeyId}`)).text,
     refreshTokens: (await api('GET', `/api/jwt/refresh?userId=${b.userId}`, undefined, asB)).text,
     users: (await api('POST', '/api/user/search', { search: { queryString: '*', numberOfResults: 100 } }, asB)).text,
+    // Nothing may be created in B either: its applications and API keys, by id.
+    applications: (JSON.parse((await api('GET', '/api/application')).text).applications as { id: string; tenantId: string }[]).filter((x) => x.tenantId === b.tenantId).map((x) => x.id).sort(),
+    apiKeys: (JSON.parse((await api('GET', '/api/api-key')).text).apiKeys as { id: string; tenantId?: string }[]).filter((x) => x.tenantId === b.tenantId).map((x) => x.id).sort(),
   };
 }
 
