@@ -93,6 +93,28 @@ describe('endpoint permissions on every route', () => {
     console.log(`endpoint permissions: ${checked} key-protected routes checked with a key limited to GET /api/user`);
   });
 
+  it('routes that also serve callers without a key refuse a key without their permission (no key-only powers)', async () => {
+    const email = JSON.parse((await raw('GET', `/api/user/${userId}`, svc.apiKey)).text).user.email as string;
+    const attempts: [string, string, unknown][] = [
+      ['POST', '/api/user/forgot-password', { loginId: email, sendForgotPasswordEmail: false }],
+      ['PUT', `/api/user/verify-email?email=${encodeURIComponent(email)}&sendVerifyEmail=false`, undefined],
+      ['POST', '/api/user/change-password', { loginId: email, password: 'taken over password' }],
+      ['GET', `/api/jwt/refresh?userId=${userId}`, undefined],
+      ['DELETE', `/api/jwt/refresh?userId=${userId}`, undefined],
+      ['POST', `/api/user/two-factor/${userId}`, { method: 'email', email }],
+      ['POST', `/api/user/two-factor/recovery-code/${userId}`, {}],
+      ['POST', '/api/login', { loginId: email, password: 'correct horse battery' }],
+    ];
+    const problems: string[] = [];
+    for (const [method, path, body] of attempts) {
+      const answer = await raw(method, path, limitedKey, body);
+      if (answer.status !== 401) problems.push(`${method} ${path} → ${answer.status} ${answer.text.slice(0, 120)}`);
+    }
+    expect(problems).toEqual([]);
+    // The password is unchanged: the superuser can still log in with it.
+    expect((await raw('POST', '/api/login', svc.apiKey, { loginId: email, password: 'correct horse battery' })).status).toBe(200);
+  });
+
   it('the allowed endpoint works, and the same endpoint with another method does not', async () => {
     expect((await raw('GET', `/api/user/${userId}`, limitedKey)).status).toBe(200);
     expect((await raw('DELETE', `/api/user/${userId}`, limitedKey)).status).toBe(401);
