@@ -179,6 +179,29 @@ describe('Facebook login', () => {
     await patch('LinkByEmail');
   });
 
+  it('debug: true writes Event Log entries for each Graph call, without tokens or the client secret', async () => {
+    await client.patchIdentityProvider(FACEBOOK_ID, { identityProvider: { debug: true } as never });
+    try {
+      const token = graph.issueToken({ id: '10099', email: 'debug@example.com', name: 'Debbie' });
+      expect((await login({ token })).statusCode).toBe(200);
+      await service.service.projector!.eventLog.catchUp();
+      const found = await client.searchEventLogs({ search: { message: 'Facebook identity provider', type: 'Debug' as never, numberOfResults: 50 } });
+      const messages = found.response.eventLogs!.map((e) => e.message!).reverse();
+      expect(messages).toEqual([
+        expect.stringContaining('login started'),
+        expect.stringContaining('Graph /oauth/access_token answered HTTP 200'),
+        expect.stringContaining('Graph /me answered HTTP 200'),
+        expect.stringContaining('Graph /me returned the fields [id, email'),
+        expect.stringContaining('Graph /me/picture answered HTTP 200'),
+        expect.stringContaining('login reconciled with the linking strategy [LinkByEmail]: status 200'),
+      ]);
+      const all = JSON.stringify(found.response);
+      for (const secret of [token, APP_SECRET, 'debug@example.com', 'Debbie']) expect(all).not.toContain(secret);
+    } finally {
+      await client.patchIdentityProvider(FACEBOOK_ID, { identityProvider: { debug: false } as never });
+    }
+  });
+
   it('deletes by type', async () => {
     await rawRequest(`${service.url}/api/identity-provider?type=Facebook`, { method: 'DELETE', apiKey: service.apiKey }).then((r) => expect(r.status).toBe(200));
     expect((await failure(client.retrieveIdentityProviderByType('Facebook' as never))).statusCode).toBe(404);

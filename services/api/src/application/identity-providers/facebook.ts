@@ -25,8 +25,14 @@ export interface FacebookProfile {
   longLivedToken: string;
 }
 
-export async function facebookProfile(ctx: AppContext, credentials: FacebookCredentials, grant: { token: string } | { code: string; redirectUri: string }): Promise<FacebookProfile> {
-  const graph = new GraphClient(ctx.config.facebookGraphUrl);
+/** `trace` hears each Graph call's path and status, and the names of the fields `/me` returned (debug). */
+export async function facebookProfile(
+  ctx: AppContext,
+  credentials: FacebookCredentials,
+  grant: { token: string } | { code: string; redirectUri: string },
+  trace: (message: string) => Promise<void> = async () => undefined,
+): Promise<FacebookProfile> {
+  const graph = new GraphClient(ctx.config.facebookGraphUrl, trace);
   // 1. The code flow first turns the code into an access token.
   const shortLived = 'token' in grant
     ? grant.token
@@ -37,6 +43,7 @@ export async function facebookProfile(ctx: AppContext, credentials: FacebookCred
   const longLivedToken = typeof exchanged.access_token === 'string' ? exchanged.access_token : shortLived;
   // 3. The profile, with the configured fields.
   const me = await graph.get('/me', { fields: credentials.fields, access_token: longLivedToken });
+  await trace(`Graph /me returned the fields [${Object.keys(me).join(', ')}] for the requested fields [${credentials.fields}].`);
   if (typeof me.id !== 'string' || !me.id) throw HttpError.general(401, '[FacebookTokenInvalid]', 'Facebook returned no user id.');
   const requested = credentials.fields.split(',').map((f) => f.trim());
   let imageUrl: string | undefined;
@@ -55,7 +62,7 @@ function pictureUrl(value: unknown): string | undefined {
 }
 
 class GraphClient {
-  constructor(private readonly baseUrl: string) {}
+  constructor(private readonly baseUrl: string, private readonly trace: (message: string) => Promise<void>) {}
 
   async get(path: string, query: Record<string, string>): Promise<Record<string, unknown>> {
     const url = new URL(path.replace(/^\//, ''), this.baseUrl.endsWith('/') ? this.baseUrl : `${this.baseUrl}/`);
@@ -64,8 +71,11 @@ class GraphClient {
     try {
       response = await fetch(url, { signal: AbortSignal.timeout(TIMEOUT_MS), headers: { Accept: 'application/json' } });
     } catch {
+      await this.trace(`Graph ${path} could not be reached.`);
       throw HttpError.general(503, '[FacebookUnavailable]', 'The Facebook Graph API could not be reached.');
     }
+    // The path and status only: the query holds the tokens and the client secret.
+    await this.trace(`Graph ${path} answered HTTP ${response.status}.`);
     let body: Record<string, unknown> = {};
     try {
       body = (await response.json()) as Record<string, unknown>;

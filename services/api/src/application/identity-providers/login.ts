@@ -103,6 +103,7 @@ async function facebookIdentity(ctx: AppContext, input: IdentityProviderLoginInp
       fields: resolved(idp, application.id, 'fields') ?? 'email',
     },
     data.token ? { token: data.token } : { code: data.code!, redirectUri: data.redirect_uri! },
+    (message) => debugLog(ctx, idp, message),
   );
   const name = typeof profile.claims.name === 'string' ? profile.claims.name : undefined;
   return {
