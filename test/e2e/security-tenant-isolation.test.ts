@@ -164,6 +164,8 @@ const CLASSIFIER: Record<string, Kind> = {
   'POST /api/user/forgot-password': 'denied',
   'POST /api/user/change-password': 'denied',
   'POST /api/user/change-password/:changePasswordId': 'denied',
+  'GET /api/user/change-password': 'denied',
+  'GET /api/user/change-password/:changePasswordId': 'denied',
   // Identity providers: logins and links are tenant scoped.
   'POST /api/identity-provider/login': 'denied',
   'POST /api/identity-provider/start': 'filtered',

@@ -131,4 +131,28 @@ describe('passwords', () => {
     expect((await rawRequest(`${svc.url}/api/user/forgot-password`, { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-FusionAuth-TenantId': tenantId }, body: '{}' })).status).toBe(400);
     expect((await rawRequest(`${svc.url}/api/user/change-password`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"password": 1}' })).status).toBe(400);
   });
+
+  it('checks a change-password id (GET): 200 while outstanding, 404 once used, replaced or unknown; by JWT and by login id too', async () => {
+    const address = `check-${randomUUID()}@example.com`;
+    await client.createUser(null as unknown as string, { user: { email: address, password: 'password-one' }, skipVerification: true } as never);
+    const first = (await client.forgotPassword({ loginId: address, sendForgotPasswordEmail: false } as never)).response.changePasswordId!;
+    expect((await anonymous().checkChangePasswordUsingId(first)).statusCode).toBe(200);
+    expect((await anonymous().checkChangePasswordUsingIdAndIPAddress(first, '10.0.0.1')).statusCode).toBe(200);
+    const second = (await client.forgotPassword({ loginId: address, sendForgotPasswordEmail: false } as never)).response.changePasswordId!;
+    expect((await failure(anonymous().checkChangePasswordUsingId(first))).statusCode).toBe(404);
+    expect((await anonymous().checkChangePasswordUsingId(second)).statusCode).toBe(200);
+    await anonymous().changePassword(second, { password: 'password-two' });
+    expect((await failure(anonymous().checkChangePasswordUsingId(second))).statusCode).toBe(404);
+    expect((await failure(anonymous().checkChangePasswordUsingId('not-an-id'))).statusCode).toBe(404);
+
+    const login = await client.login({ loginId: address, password: 'password-two' });
+    expect((await anonymous().checkChangePasswordUsingJWT(login.response.token!)).statusCode).toBe(200);
+    expect((await failure(anonymous().checkChangePasswordUsingJWT('not.a.jwt'))).statusCode).toBe(401);
+    expect((await client.checkChangePasswordUsingLoginId(address)).statusCode).toBe(200);
+    expect((await failure(client.checkChangePasswordUsingLoginId(`nobody-${randomUUID()}@example.com`))).statusCode).toBe(404);
+    expect((await failure(anonymous().checkChangePasswordUsingLoginId(address))).statusCode).toBe(401);
+    const bare = await rawRequest(`${svc.url}/api/user/change-password`, {});
+    expect(bare.status).toBe(400);
+    expect(bare.body.fieldErrors.loginId[0].code).toBe('[blank]loginId');
+  });
 });

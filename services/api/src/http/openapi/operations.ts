@@ -78,6 +78,8 @@ export const operations: Record<string, OperationSpec> = {
   'PUT /api/user/search': { summary: 'Refresh the search index (everything committed becomes searchable)', tag: 'Users', responses: { '200': empty } },
   'POST /api/user/change-password': { summary: 'Change a password (by login id, JWT or API key)', tag: 'Passwords', request: obj, responses: { '200': { type: 'object', properties: { oneTimePassword: str, state: obj } } } },
   'POST /api/user/change-password/{changePasswordId}': { summary: 'Change a password with a change-password id', tag: 'Passwords', request: obj, responses: { '200': { type: 'object', properties: { oneTimePassword: str, state: obj } } } },
+  'GET /api/user/change-password/{changePasswordId}': { summary: 'Check a change-password id (200 valid, 404 unknown or expired)', tag: 'Passwords', responses: { '200': empty } },
+  'GET /api/user/change-password': { summary: 'Check that a password change may proceed (by login id with an API key, or JWT)', tag: 'Passwords', responses: { '200': empty } },
   'POST /api/user/forgot-password': { summary: 'Start forgot password', tag: 'Passwords', request: obj, responses: { '200': { type: 'object', properties: { changePasswordId: str } } } },
   'POST /api/user/verify-email': { summary: 'Verify an email with a verification id (or code)', tag: 'Users', request: obj, responses: { '200': empty } },
   'POST /api/user/verify-email/{verificationId}': { summary: 'Verify an email', tag: 'Users', responses: { '200': empty } },

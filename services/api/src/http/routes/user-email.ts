@@ -3,11 +3,12 @@
  * key, or (change password) a JWT; an API key unlocks more parameters and a response body.
  */
 import { Router, type Request } from 'express';
-import { FieldErrors, ValidationError } from '@idstream/domain';
+import { FieldErrors, NotFoundError, ValidationError } from '@idstream/domain';
 import type { AppContext } from '../../application/context.js';
 import { resolveTenant } from '../../application/tenancy.js';
 import { changePassword, forgotPassword, type ChangePasswordMode } from '../../application/user-passwords.js';
 import { markEmailVerified, resendVerification, verifyEmail } from '../../application/user-verification.js';
+import { findUser } from '../../application/users.js';
 import { keyAllows } from '../../application/api-keys.js';
 import { HttpError } from '../errors.js';
 import { isObject, Reader } from '../input.js';
@@ -142,6 +143,33 @@ export function userEmailRouter(ctx: AppContext): Router {
   });
   router.post('/api/user/change-password/:changePasswordId', async (req, res) => {
     answer(await change(req, String(req.params.changePasswordId)), res);
+  });
+
+  // FusionAuth's "check change password" calls: 200 when a change may proceed, 404 when the id is
+  // unknown, used or expired (or the user unknown). Idstream issues no trust tokens, so it never
+  // answers 400 [TrustTokenRequired] here (README, API decisions).
+  router.get('/api/user/change-password/:changePasswordId', async (req, res) => {
+    const view = await findUser(ctx, { changePasswordId: String(req.params.changePasswordId) }, req.auth.tenantId);
+    if (!view) throw new NotFoundError('changePasswordId');
+    res.status(200).end();
+  });
+  router.get('/api/user/change-password', async (req, res) => {
+    const errors = new FieldErrors();
+    const loginId = queryString(req, 'loginId') ?? queryString(req, 'username');
+    let userId: string | undefined;
+    if (loginId !== undefined) {
+      if (!apiKeyFor(req, '/api/user/change-password')) throw HttpError.unauthorized();
+      userId = (await findUser(ctx, { loginId }, (await resolveTenant(ctx, req.auth.tenantId)).id))?.id;
+    } else if (req.auth.bearer) {
+      const claims = await ctx.signingKeys.verify(req.auth.bearer);
+      if (!claims || typeof claims.sub !== 'string') throw HttpError.unauthorized();
+      userId = (await findUser(ctx, { id: claims.sub }, req.auth.tenantId))?.id;
+    } else {
+      errors.add('loginId', 'blank', 'You must specify the [loginId] (with an API key) or send a JWT.');
+    }
+    errors.throwIfAny();
+    if (!userId) throw new NotFoundError('user');
+    res.status(200).end();
   });
   return router;
 }
