@@ -1,8 +1,9 @@
 /**
  * SAML v2: the AuthnRequest (start) and the verification of a SAML response (login). The signature,
  * status and audience are checked by saml2-js against the key the provider references; this module
- * adds what saml2-js leaves to the caller, on the signed assertion only: the time window (our clock),
- * destination/recipient, InResponseTo (a request we issued, used once) and assertion replay.
+ * adds what saml2-js leaves to the caller, on the signed assertion only: the certificate's validity
+ * dates and the time window (our clock), destination/recipient, InResponseTo (a request we issued,
+ * used once) and assertion replay.
  */
 import { promisify } from 'node:util';
 import { DOMParser } from '@xmldom/xmldom';
@@ -117,7 +118,8 @@ export async function verifySamlResponse(ctx: AppContext, idp: IdentityProviderD
       request_body: { SAMLResponse: samlResponse },
       allow_unencrypted_assertion: true,
       require_session_index: false,
-      // The time window is checked below against this service's clock, with a tolerance.
+      // saml2-js would read Date.now(); the time window is checked below on this service's clock
+      // (ctx.now, which tests pin), with a tolerance.
       ignore_timing: true,
       audience: idp.issuer,
     });
