@@ -35,11 +35,11 @@ describe('constant-time digest comparison', () => {
     };
     time(early);
     time(late);
-    // Interleaved medians, robust to a busy machine: an early exit would make `early` ~4000× faster.
+    // Interleaved medians with wide bounds, robust to a busy machine: an early exit would make `early` ~4000× faster.
     const ratios: number[] = [];
     for (let i = 0; i < 7; i++) ratios.push(time(late) / time(early));
     ratios.sort((x, y) => x - y);
-    expect(ratios[3]).toBeGreaterThan(0.3);
-    expect(ratios[3]).toBeLessThan(3);
+    expect(ratios[3]).toBeGreaterThan(0.1);
+    expect(ratios[3]).toBeLessThan(10);
   });
 });
