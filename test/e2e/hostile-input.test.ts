@@ -39,6 +39,7 @@ let requests = 0;
 const TOLERANT = new Set([
   'POST /api/logout', // logout with an unknown or missing refresh token is 200 (FusionAuth)
   'DELETE /api/jwt/refresh', // revoking the refresh tokens of nothing
+  'DELETE /api/jwt/refresh/:tokenId', // revoking an unknown token id: 200, nothing revoked (like FusionAuth's logout)
   'PUT /api/user/search', // the search refresh takes no input
   'POST /api/system/reindex', // a reindex takes no input; it rebuilds the index, not the data
   'DELETE /api/user/bulk', // a query string that matches nobody deletes nobody: 200 {total: 0}
