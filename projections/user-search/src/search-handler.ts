@@ -17,6 +17,8 @@ export class UserSearchHandler implements ProjectionHandler {
     /** The live user views (a getter: a rebuild may switch the collection). */
     private readonly users: () => ViewCollection<UserViewBody>,
     private readonly viewsReached: PositionWaiter,
+    /** The log's head: when given, search waits for the views to reach it before indexing. */
+    private readonly logHead?: () => Promise<number>,
   ) {}
 
   getCheckpoint(): Promise<number | undefined> {
@@ -32,6 +34,10 @@ export class UserSearchHandler implements ProjectionHandler {
       if (id !== undefined) ids.add(id);
     }
     if (ids.size > 0) await this.viewsReached.waitFor(last.position, 60_000);
+    // Search yields to the user views: reads, logins and every write's answer wait on the views,
+    // search is eventually consistent. While the views catch up (an import of thousands of users),
+    // indexing on the same thread would only slow them down, so it waits until they reach the head.
+    if (ids.size > 0 && this.logHead) await this.viewsReached.waitFor(await this.logHead(), 300_000).catch(() => undefined);
     const upserts: SearchDocument[] = [];
     const deletes: { id: string; position: number }[] = [];
     // One read for the live users of the batch (an import brings thousands); the rest are deletions.

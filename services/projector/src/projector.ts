@@ -162,13 +162,14 @@ export class Projector {
         { collection: views.collection<RefreshTokensBody>(REFRESH_TOKENS_COLLECTION), projection: refreshTokensProjection },
         { collection: views.collection<UserViewBody>(collectionName), projection: userViewProjection },
       ]),
-      { onError: (error, name) => logger.error({ err: error, projection: name }, 'projection batch failed; retrying') },
+      // A burst (import) is applied 5,000 events per view transaction; live traffic makes small batches anyway.
+      { batchSize: 5_000, maxBuffered: 20_000, onError: (error, name) => logger.error({ err: error, projection: name }, 'projection batch failed; retrying') },
     );
   }
 
   private userSearchRunner(index: SearchIndex, version: number): ProjectionRunner {
     const { eventStore, readModels, logger } = this.deps;
-    const handler = new UserSearchHandler(userSearchCheckpoint(version), index, () => readModels.users, this.waiters.users);
+    const handler = new UserSearchHandler(userSearchCheckpoint(version), index, () => readModels.users, this.waiters.users, () => eventStore.headPosition());
     return new ProjectionRunner(eventStore, handler, {
       // Large batches: FTS5 writes one index segment per transaction, so fewer, bigger ones index faster.
       batchSize: 5_000,
