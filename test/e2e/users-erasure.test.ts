@@ -47,7 +47,7 @@ describe('hard delete erasure', () => {
   it('leaves no byte of either email (or the name) in any file of the data dir, with -wal files; the id and the emails are free again', async () => {
     const tenantId = (await svc.client.retrieveTenants()).response.tenants![0]!.id!;
     const client = new FusionAuthClient(svc.apiKey, svc.url, tenantId);
-    await client.createWebhook(none, { webhook: { url: receiver.url, global: true, eventsEnabled: { 'user.create': true, 'user.update': true, 'user.login.success': true } } as never });
+    await client.createWebhook(none, { webhook: { url: receiver.url, global: true, eventsEnabled: { 'user.create': true, 'user.update': true, 'user.login.success': true, 'user.delete': true, 'user.delete.complete': true } } as never });
     const app = (await client.createApplication(none, { application: { name: `erase-${randomUUID()}`, loginConfiguration: { generateRefreshTokens: true, allowTokenRefresh: true }, passwordlessConfiguration: { enabled: true } } as never })).response.application!;
     // Unique tokens: the test looks for them, in any case, in every byte of every file.
     const token = randomBytes(8).toString('hex');
@@ -69,6 +69,9 @@ describe('hard delete erasure', () => {
 
     await client.deleteUserWithRequest(id, { hardDelete: true } as never);
     expect((await failure(client.retrieveUser(id))).statusCode).toBe(404);
+    // The user.delete webhook (ids only) went out: its job and delivery record are in the data dir too.
+    const deleted = await receiver.waitFor((r) => r.some((x) => x.body?.event?.type === 'user.delete' && x.body.event.user?.id === id));
+    expect(deleted.find((x) => x.body?.event?.type === 'user.delete')!.rawBody.toLowerCase()).not.toContain(token);
     // While running: the answer comes after the write-ahead logs were checkpointed and truncated.
     const running = filesContaining(svc.dataDir, [first, second, token, lastName]);
     expect(running, `files holding the erased user's data while running: ${running.join(', ')}`).toEqual([]);
