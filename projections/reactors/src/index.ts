@@ -4,3 +4,4 @@ export * from './delivery-log.js';
 export * from './email-reactor.js';
 export * from './passwordless-erasure.js';
 export * from './event-log.js';
+export * from './two-factor-email.js';

@@ -14,6 +14,8 @@ import { LOGIN_RECORDS_CHECKPOINT, REFRESH_TOKENS_COLLECTION, loginRecordsProjec
 import { DELIVERY_LOG_CHECKPOINT, deliveryLogProjection, WebhookReactor } from '@idstream/reactors';
 import { PasswordlessEmailReactor } from '@idstream/reactors';
 import { EmailReactor } from '@idstream/reactors';
+import { TwoFactorEmailReactor } from '@idstream/reactors';
+import { LoginRecordErasure } from '@idstream/projection-user-views';
 import { PasswordlessErasureReactor } from '@idstream/reactors';
 import { EVENT_LOG_CHECKPOINT, eventLogProjection } from '@idstream/reactors';
 import type { SearchIndex } from '@idstream/search';
@@ -35,6 +37,8 @@ export class Projector {
   userSearch: ProjectionRunner;
   readonly webhookReactor: ProjectionRunner;
   readonly emailReactor: ProjectionRunner;
+  readonly twoFactorEmailReactor: ProjectionRunner;
+  readonly loginRecordErasure: ProjectionRunner;
   readonly passwordlessEmailReactor: ProjectionRunner;
   readonly passwordlessErasure: ProjectionRunner;
   readonly eventLog: ProjectionRunner;
@@ -64,6 +68,8 @@ export class Projector {
     this.loginRecords = new ProjectionRunner(eventStore, new ViewProjectionHandler(LOGIN_RECORDS_CHECKPOINT, views, [{ collection: readModels.loginRecords, projection: loginRecordsProjection }]), { onError });
     this.userSearch = this.userSearchRunner(readModels.search, readModels.searchVersion);
     this.emailReactor = new ProjectionRunner(eventStore, new EmailReactor(views, jobs), { onError });
+    this.twoFactorEmailReactor = new ProjectionRunner(eventStore, new TwoFactorEmailReactor(views, jobs), { onError });
+    this.loginRecordErasure = new ProjectionRunner(eventStore, new LoginRecordErasure(views, readModels.loginRecords), { onError });
     this.webhookReactor = new ProjectionRunner(
       eventStore,
       new WebhookReactor(views, readModels.config.Webhook, readModels.config.Tenant, jobs, localWaiter(this.configViews)),
@@ -90,6 +96,8 @@ export class Projector {
     await this.eventLog.start();
     await this.loginRecords.start();
     await this.emailReactor.start();
+    await this.twoFactorEmailReactor.start();
+    await this.loginRecordErasure.start();
   }
 
   /** Resolves once every projection has applied everything in the log when called. */
@@ -100,6 +108,8 @@ export class Projector {
     await this.eventLog.catchUp(timeoutMs);
     await this.loginRecords.catchUp(timeoutMs);
     await this.emailReactor.catchUp(timeoutMs);
+    await this.twoFactorEmailReactor.catchUp(timeoutMs);
+    await this.loginRecordErasure.catchUp(timeoutMs);
   }
 
   async stop(): Promise<void> {
@@ -109,6 +119,8 @@ export class Projector {
     await this.eventLog.stop();
     await this.loginRecords.stop();
     await this.emailReactor.stop();
+    await this.twoFactorEmailReactor.stop();
+    await this.loginRecordErasure.stop();
   }
 
   /**

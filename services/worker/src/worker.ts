@@ -13,6 +13,7 @@ import { parseWebhookJobId, WEBHOOK_QUEUE, type WebhookJob } from '@idstream/rea
 import { createWebhookSender, type WebhookSignature } from './webhook-sender.js';
 import { startPasswordlessEmailWorker, type PasswordlessEmailSettings } from './passwordless-email.js';
 import { startEmailWorker, type EmailWorkerOptions } from './email-worker.js';
+import { startTwoFactorEmailWorker } from './two-factor-email.js';
 
 export interface WorkerDependencies {
   eventStore: EventStore;
@@ -46,6 +47,7 @@ export class WorkerService {
   start(): void {
     this.startPasswordlessEmail();
     if (this.deps.userEmail) this.workers.push(startEmailWorker(this.deps, this.deps.userEmail));
+    if (this.deps.userEmail) this.workers.push(startTwoFactorEmailWorker(this.deps, this.deps.userEmail));
     const { readModels, logger } = this.deps;
     const deliver = createWebhookSender({
       eventStore: this.deps.eventStore,

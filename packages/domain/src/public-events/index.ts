@@ -10,11 +10,12 @@ import type { PublicEvent, PublicEventMappers, SourceEvent } from './types.js';
 import { userPublicEvents } from './user.js';
 import { identityProviderPublicEvents } from './identity-providers.js';
 import { refreshTokenPublicEvents } from './refresh-tokens.js';
+import { twoFactorPublicEvents } from './two-factor.js';
 
 export * from './types.js';
 export * from './schemas.js';
 
-const modules: PublicEventMappers[] = [userPublicEvents, identityProviderPublicEvents, refreshTokenPublicEvents];
+const modules: PublicEventMappers[] = [userPublicEvents, identityProviderPublicEvents, refreshTokenPublicEvents, twoFactorPublicEvents];
 
 const mappers: PublicEventMappers = {};
 for (const module of modules) {
