@@ -203,6 +203,25 @@ describe('one-time password, email verification', () => {
   });
 });
 
+describe('one-time password state', () => {
+  it('the forgot-password state comes back on the one-time-password login; a change by JWT brings none', async () => {
+    const user = await newUser();
+    const state = { redirect_uri: 'https://app.example.com/after', nonce: randomUUID() };
+    const forgot = await client.forgotPassword({ loginId: user.email, sendForgotPasswordEmail: false, state } as never);
+    const changed = await client.changePassword(forgot.response.changePasswordId!, { password: 'a brand new password' } as never);
+    const login = await client.login({ oneTimePassword: changed.response.oneTimePassword! } as never);
+    expect(login.statusCode).toBe(200);
+    expect(login.response.state).toEqual(state);
+
+    const other = await newUser();
+    const jwt = (await client.login({ loginId: other.email, password: other.password })).response.token!;
+    const byJwt = await client.changePasswordUsingJWT(jwt, { currentPassword: other.password, password: 'another new password' } as never);
+    const plain = await client.login({ oneTimePassword: byJwt.response.oneTimePassword! } as never);
+    expect(plain.statusCode).toBe(200);
+    expect(plain.response.state).toBeUndefined();
+  });
+});
+
 describe('refresh tokens and the JWT API', () => {
   it('exchange, one-time-use rotation, list, revoke by id/user/token, logout', async () => {
     const app = await client.createApplication(null as unknown as string, {

@@ -10,6 +10,7 @@ import { revokeRefreshTokens, findRefreshToken } from '../../application/refresh
 import { resolveTenant } from '../../application/tenancy.js';
 import { keyAllows } from '../../application/api-keys.js';
 import { consumeOneTimePassword } from '../../application/user-passwords.js';
+import { oneTimePasswordState } from '../../application/one-time-password-state.js';
 import { findUser } from '../../application/users.js';
 import { HttpError } from '../errors.js';
 import { isObject, isUuid, Reader, type JsonObject } from '../input.js';
@@ -93,7 +94,8 @@ export function loginRouter(ctx: AppContext): Router {
         res.status(404).end();
         return;
       }
-      const outcome = await completeLogin(ctx, consumed.view, { ...request, refreshTokenAllowed: consumed.refreshTokenAllowed }, 'ONE_TIME_PASSWORD');
+      const state = await oneTimePasswordState(ctx, consumed.view.id);
+      const outcome = await completeLogin(ctx, consumed.view, { ...request, refreshTokenAllowed: consumed.refreshTokenAllowed, ...(state && { state }) }, 'ONE_TIME_PASSWORD');
       sendLoginOutcome(req, res, outcome, request);
       return;
     }
