@@ -135,6 +135,9 @@ export class SqliteEventStore implements EventStore {
     // Erasure (hard delete): deleted rows are overwritten with zeros, not just unlinked from the b-tree,
     // so an erased user's data cannot be read back from free pages of the file.
     this.db.pragma('secure_delete = ON');
+    // A 40 MB WAL between checkpoints instead of 4 MB (as the views): a large import appends ~10 MB
+    // per batch, and checkpointing every 4 MB made appends ~30% slower (measured, 5,000-user batches).
+    this.db.pragma('wal_autocheckpoint = 10000');
     this.db.exec(SCHEMA);
     this.pollIntervalMs = options.pollIntervalMs ?? 25;
     this.notifier = acquireNotifier(options.path);

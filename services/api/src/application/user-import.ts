@@ -114,7 +114,11 @@ export async function importUsers(ctx: AppContext, input: ImportInput): Promise<
   let position = 0;
   for (let start = 0; start < pending.length; start += BATCH_SIZE) {
     const batch = pending.slice(start, start + BATCH_SIZE).map((p) => p.row);
+    const previous = position;
     position = await appendBatch(ctx, input.tenant.id, importId, batch, start);
+    // One batch in flight ahead of the user views: appending faster than they apply only queues events
+    // that every projection then drops and re-reads from the store (the shared feed's queues overflow).
+    if (previous > 0) await ctx.waiters.users.waitFor(previous, 300_000);
   }
   const summary: UsersImported = { type: 'UsersImported', data: { importId, tenantId: input.tenant.id, userIds: pending.map((p) => p.row.user.id), instant: now } };
   const appended = await ctx.eventStore.append(entityStream('import', importId), [{ id: randomUUID(), type: summary.type, data: summary.data }], 'no_stream');
