@@ -36,6 +36,7 @@ import { checkPassword } from './password-rules.js';
 import { rehashPassword, startChangePassword } from './user-passwords.js';
 import { startEmailVerification } from './user-verification.js';
 import { isTrusted } from './two-factor.js';
+import { gatedPasswordWork } from './password-gate.js';
 
 /** Everything a login needs besides the credential. */
 export interface LoginRequest {
@@ -100,18 +101,18 @@ export async function passwordLogin(ctx: AppContext, input: LoginRequest & { log
   const view = await findUser(ctx, { loginId: input.loginId }, input.tenant.id);
   if (!view || !view.body.password) {
     // Spend the time a real verification costs, so response time does not reveal which accounts exist.
-    await verifyDummy(input.password);
+    await gatedPasswordWork(() => verifyDummy(input.password));
     return { status: 404 };
   }
   // A locked account answers 409 without checking the password: a lock that still tells a guess
   // apart would not stop anyone guessing.
   const locked = lockedUntil(view, ctx.now());
   if (locked !== undefined) {
-    await verifyDummy(input.password);
+    await gatedPasswordWork(() => verifyDummy(input.password));
     return { status: 409, actions: [lockAction(locked)] };
   }
   const stored = view.body.password;
-  const byPassword = await verify(input.password, stored);
+  const byPassword = await gatedPasswordWork(() => verify(input.password, stored));
   const byApplicationToken = !byPassword && applicationTokenMatches(view, input.application, input.password);
   if (!byPassword && !byApplicationToken) {
     await recordFailedPassword(ctx, view, input);
