@@ -98,7 +98,7 @@ describe('two-factor codes by email', () => {
   });
 });
 
-describe('login records and hard delete', () => {
+describe('hard delete', () => {
   it('a hard-deleted user\'s login records are gone from search and export', async () => {
     const email = `records-${randomUUID()}@example.com`;
     const user = (await client.createUser(null as unknown as string, { user: { email, password: PASSWORD } })).response.user!;
@@ -111,6 +111,23 @@ describe('login records and hard delete', () => {
     const exported = await fetch(`${svc.url}/api/system/login-record/export?userId=${user.id}`, { headers: { Authorization: svc.apiKey } });
     expect(exported.status).toBe(200);
     expect(Buffer.from(await exported.arrayBuffer()).includes(Buffer.from(user.id!))).toBe(false);
+  });
+
+  it('a hard delete removes the user\'s pending two-factor logins and trusted computers from the event log', async () => {
+    const { user, email, methodId } = await userWithEmailMethod();
+    const twoFactorId = (await client.login({ loginId: email, password: PASSWORD })).response.twoFactorId!;
+    await client.sendTwoFactorCodeForLoginUsingMethod(twoFactorId, { methodId });
+    const code = /\b(\d{6})\b/.exec((await smtp.waitFor((m) => m.to.includes(email), 15_000)).text)![1]!;
+    const trusted = await client.twoFactorLogin({ twoFactorId, code, trustComputer: true } as never);
+    expect(trusted.response.twoFactorTrustId).toEqual(expect.any(String));
+    await client.login({ loginId: email, password: PASSWORD, ipAddress: '203.0.113.7' } as never);
+    const twoFactorEvents = async () =>
+      (await svc.service.context.eventStore.readAll()).filter((e) => /^twofactor(trust)?-/.test(e.streamName) && (e.data as { userId?: string }).userId === user.id).length;
+    expect(await twoFactorEvents()).toBeGreaterThanOrEqual(4);
+
+    await client.deleteUserWithRequest(user.id!, { hardDelete: true } as never);
+    await until(async () => (await twoFactorEvents()) === 0);
+    expect((await failure(client.twoFactorLogin({ twoFactorId, code }))).statusCode).toBe(404);
   });
 });
 

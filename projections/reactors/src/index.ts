@@ -5,3 +5,4 @@ export * from './email-reactor.js';
 export * from './passwordless-erasure.js';
 export * from './event-log.js';
 export * from './two-factor-email.js';
+export * from './two-factor-erasure.js';

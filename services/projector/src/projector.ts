@@ -16,6 +16,7 @@ import { PasswordlessEmailReactor } from '@idstream/reactors';
 import { EmailReactor } from '@idstream/reactors';
 import { TwoFactorEmailReactor } from '@idstream/reactors';
 import { LoginRecordErasure } from '@idstream/projection-user-views';
+import { TwoFactorErasureReactor } from '@idstream/reactors';
 import { PasswordlessErasureReactor } from '@idstream/reactors';
 import { EVENT_LOG_CHECKPOINT, eventLogProjection } from '@idstream/reactors';
 import type { SearchIndex } from '@idstream/search';
@@ -39,6 +40,7 @@ export class Projector {
   readonly emailReactor: ProjectionRunner;
   readonly twoFactorEmailReactor: ProjectionRunner;
   readonly loginRecordErasure: ProjectionRunner;
+  readonly twoFactorErasure: ProjectionRunner;
   readonly passwordlessEmailReactor: ProjectionRunner;
   readonly passwordlessErasure: ProjectionRunner;
   readonly eventLog: ProjectionRunner;
@@ -70,6 +72,7 @@ export class Projector {
     this.emailReactor = new ProjectionRunner(eventStore, new EmailReactor(views, jobs), { onError });
     this.twoFactorEmailReactor = new ProjectionRunner(eventStore, new TwoFactorEmailReactor(views, jobs), { onError });
     this.loginRecordErasure = new ProjectionRunner(eventStore, new LoginRecordErasure(views, readModels.loginRecords), { onError });
+    this.twoFactorErasure = new ProjectionRunner(eventStore, new TwoFactorErasureReactor(views, eventStore), { onError });
     this.webhookReactor = new ProjectionRunner(
       eventStore,
       new WebhookReactor(views, readModels.config.Webhook, readModels.config.Tenant, jobs, localWaiter(this.configViews)),
@@ -98,6 +101,7 @@ export class Projector {
     await this.emailReactor.start();
     await this.twoFactorEmailReactor.start();
     await this.loginRecordErasure.start();
+    await this.twoFactorErasure.start();
   }
 
   /** Resolves once every projection has applied everything in the log when called. */
@@ -110,6 +114,7 @@ export class Projector {
     await this.emailReactor.catchUp(timeoutMs);
     await this.twoFactorEmailReactor.catchUp(timeoutMs);
     await this.loginRecordErasure.catchUp(timeoutMs);
+    await this.twoFactorErasure.catchUp(timeoutMs);
   }
 
   async stop(): Promise<void> {
@@ -121,6 +126,7 @@ export class Projector {
     await this.emailReactor.stop();
     await this.twoFactorEmailReactor.stop();
     await this.loginRecordErasure.stop();
+    await this.twoFactorErasure.stop();
   }
 
   /**
