@@ -122,5 +122,5 @@ describe('import', () => {
     expect(found.response.total).toBe(count);
     const ada = await svc.client.searchUsersByQuery({ search: { queryString: `rate-${tag}-1*`, numberOfResults: 1, accurateTotal: true } });
     expect(ada.response.total).toBeGreaterThan(1_000);
-  }, 180_000);
+  }, 180_000 + Number(process.env.IDSTREAM_IMPORT_TEST_USERS ?? 0) * 3);
 });
