@@ -10,6 +10,7 @@ import { FusionAuthClient } from '@fusionauth/typescript-client';
 import { loadConfig, type IdstreamConfig } from '@idstream/config';
 import { startIdstream, type RunningIdstream } from '@idstream/api';
 import { createLogger } from '@idstream/platform';
+import { serverUrl } from '@idstream/testkit';
 import { startValidatingProxy, type ValidatingProxy } from './openapi-validator.js';
 
 export interface TestService {
@@ -35,7 +36,10 @@ export interface TestService {
 function productionAdapterEnv(dataDir: string): Record<string, string> {
   if (process.env.IDSTREAM_E2E_ADAPTERS !== 'production') return {};
   const unique = `e2e${randomBytes(6).toString('hex')}`;
-  const pick = (name: string) => (process.env[name] ? { [name]: process.env[name]! } : {});
+  const pick = (name: string) => {
+    const url = serverUrl(name);
+    return url ? { [name]: url } : {};
+  };
   return {
     ...pick('KURRENTDB_URL'),
     ...pick('MONGODB_URL'),

@@ -6,8 +6,15 @@ import { describe } from 'vitest';
  * never silently green. With `IDSTREAM_REQUIRE=<VAR>[,<VAR>]` (CI sets it for REDIS_URL) a missing
  * variable fails the run instead.
  */
+export const serverVariables = ['KURRENTDB_URL', 'MONGODB_URL', 'ELASTICSEARCH_URL', 'REDIS_URL'] as const;
+
+/** A server URL given to the test run (the setup file keeps it away from the services tests start). */
+export function serverUrl(envVar: string): string | undefined {
+  return process.env[envVar] ?? process.env[`IDSTREAM_TEST_${envVar}`];
+}
+
 export function describeWithServer(name: string, envVar: string, body: (url: string) => void): void {
-  const url = process.env[envVar];
+  const url = serverUrl(envVar);
   const required = (process.env.IDSTREAM_REQUIRE ?? '').split(',').map((s) => s.trim());
   if (!url) {
     if (required.includes(envVar)) {
