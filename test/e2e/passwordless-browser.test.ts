@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
@@ -24,14 +24,29 @@ let browser: Browser;
 let appServer: Server;
 let callbackUrl: string;
 
+/**
+ * Debian's chromium drives this suite. A machine without it (a laptop with only Node and npm) reports
+ * the suite as SKIPPED, loudly; CI installs chromium and requires it (IDSTREAM_REQUIRE=CHROMIUM).
+ */
+const chromiumPath = '/usr/bin/chromium';
+const chromiumAvailable = existsSync(chromiumPath);
+if (!chromiumAvailable) {
+  if ((process.env.IDSTREAM_REQUIRE ?? '').split(',').map((v) => v.trim()).includes('CHROMIUM')) {
+    throw new Error(`${chromiumPath} is required in this run (IDSTREAM_REQUIRE) but missing`);
+  }
+  process.stderr.write(`\n*** SKIPPED: passwordless browser suite — install Debian's chromium (${chromiumPath}) to run it ***\n\n`);
+}
+const describeBrowser = chromiumAvailable ? describe : describe.skip;
+
 beforeAll(async () => {
+  if (!chromiumAvailable) return;
   smtp = await startSmtpCapture();
   svc = await startPasswordlessService(smtp);
   // The application the login returns to: a plain page on loopback.
   appServer = createServer((_req, res) => res.writeHead(200, { 'Content-Type': 'text/html' }).end('<!doctype html><title>App</title><h1>Back in the app</h1>'));
   await new Promise<void>((resolve) => appServer.listen(0, '127.0.0.1', () => resolve()));
   callbackUrl = `http://127.0.0.1:${(appServer.address() as AddressInfo).port}/callback`;
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--headless'] });
+  browser = await chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--headless'] });
   mkdirSync(artifacts, { recursive: true });
 });
 
@@ -50,7 +65,7 @@ async function emailedLink(appId: string, state: Record<string, unknown>): Promi
   return { ...passwordlessLinkOf(await smtp.waitFor((m) => m.to.includes(email))), email, userId };
 }
 
-describe('magic link in a browser', () => {
+describeBrowser('magic link in a browser', () => {
   it('scanner GET, prefetch and cookieless POST consume nothing; the button logs in and redirects with a working token; the link is then used', async () => {
     const tenantId = await defaultTenantId(svc);
     const appId = await createPasswordlessApp(svc, { tenantId, redirectURLs: ['https://elsewhere.example/cb', callbackUrl] });
