@@ -36,7 +36,7 @@ if (!chromiumAvailable) {
   }
   process.stderr.write(`\n*** SKIPPED: passwordless browser suite — install Debian's chromium (${chromiumPath}) to run it ***\n\n`);
 }
-const describeBrowser = chromiumAvailable ? describe : describe.skip;
+const describeBrowser = describe.skipIf(!chromiumAvailable);
 
 beforeAll(async () => {
   if (!chromiumAvailable) return;
