@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import { EventEmitter } from 'node:events';
+import { resolve as resolvePath } from 'node:path';
 import { catchUpSubscription } from './subscription.js';
 import {
   WrongExpectedRevisionError,
@@ -53,16 +54,29 @@ const SCHEMA = `
 const DEFAULT_PAGE = 500;
 
 /**
- * One notifier per database file and process, so an append through any instance wakes the
- * subscriptions of every other instance on the same file at once instead of at the next poll.
+ * One notifier per database file and thread, so an append through any instance wakes the
+ * subscriptions of every other instance on the same file at once instead of at the next poll. A
+ * `BroadcastChannel` named after the file carries the wake-up to the other threads of the process
+ * (embedded mode runs the projector in a worker thread): without it their subscriptions would see
+ * the API's appends only at the next poll (25 ms).
  */
-const notifiers = new Map<string, { emitter: EventEmitter; users: number }>();
+const notifiers = new Map<string, { emitter: EventEmitter; channel: BroadcastChannel; users: number }>();
 
 function acquireNotifier(path: string): EventEmitter {
   if (path === ':memory:') return new EventEmitter().setMaxListeners(0);
   let entry = notifiers.get(path);
   if (!entry) {
-    entry = { emitter: new EventEmitter().setMaxListeners(0), users: 0 };
+    const emitter = new EventEmitter().setMaxListeners(0);
+    const channel = new BroadcastChannel(`idstream-eventstore:${resolvePath(path)}`);
+    // A message comes from another thread only (a channel never receives its own posts).
+    channel.onmessage = () => emitter.emit('append', 'remote');
+    // The channel must not keep a thread alive that has nothing else to do.
+    (channel as unknown as { unref(): void }).unref();
+    entry = { emitter, channel, users: 0 };
+    // Local appends are announced to the other threads here, once per append.
+    emitter.on('append', (origin?: string) => {
+      if (origin !== 'remote') channel.postMessage(0);
+    });
     notifiers.set(path, entry);
   }
   entry.users += 1;
@@ -71,7 +85,10 @@ function acquireNotifier(path: string): EventEmitter {
 
 function releaseNotifier(path: string): void {
   const entry = notifiers.get(path);
-  if (entry && --entry.users === 0) notifiers.delete(path);
+  if (entry && --entry.users === 0) {
+    notifiers.delete(path);
+    entry.channel.close();
+  }
 }
 
 function toRecorded(row: EventRow): RecordedEvent {
