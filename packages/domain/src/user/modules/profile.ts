@@ -48,12 +48,23 @@ export const profileModule: UserModule = {
     UpdateUser(raw, state) {
       const command = raw as unknown as UpdateUser;
       const previous = existing(state);
-      const changed = changedFields(previous, command.user);
+      // A replace never sets these: they come from the user as it is now, not from the read the
+      // request's user was built on. Otherwise a PUT racing a deactivation, a registration add or an
+      // email verification (all acknowledged) would write back the older values and undo them.
+      const emailKept = command.user.email === previous.email;
+      const user: UserRecord = {
+        ...command.user,
+        active: previous.active,
+        registrations: previous.registrations ?? [],
+        ...(emailKept && { verified: previous.verified }),
+        ...(emailKept && previous.verifiedInstant !== undefined && { verifiedInstant: previous.verifiedInstant }),
+      };
+      const changed = changedFields(previous, user);
       if (changed.length === 0 && !command.password) return [];
       const event: UserUpdated = {
         type: 'UserUpdated',
         data: {
-          user: command.user,
+          user,
           previous,
           changedFields: command.password ? [...changed, 'password'] : changed,
           ...(command.password && { password: command.password }),
