@@ -12,7 +12,7 @@ import { openElasticsearchIndex, openSqliteSearchIndex, type SearchIndex } from 
 import { openMongoViewDatabase, openSqliteViewDatabase, type ViewDatabase } from '@idstream/views';
 import type { Logger } from 'pino';
 import { loadMasterKey } from './master-key.js';
-import { createObservable, instrumentEventStore, instrumentJobQueue, type Observable } from './instrumentation.js';
+import { createObservable, instrumentEventStore, instrumentJobQueue, type ObservableEmitter } from './instrumentation.js';
 
 export interface Adapters {
   eventStore: EventStore;
@@ -20,8 +20,8 @@ export interface Adapters {
   search: SearchIndex;
   jobs: JobQueue;
   masterKey: Buffer;
-  /** Append latency and job outcomes of this process (metrics subscribe here). */
-  observable: Observable;
+  /** Append latency and job outcomes of this process (metrics subscribe here; the projector thread's are replayed into it). */
+  observable: ObservableEmitter;
   close(): Promise<void>;
 }
 

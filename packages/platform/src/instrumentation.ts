@@ -52,7 +52,9 @@ export function createObservable(): Observable & { emitAppend(o: AppendObservati
   };
 }
 
-type Emitter = ReturnType<typeof createObservable>;
+/** An Observable that can also be fed (the API thread replays the projector thread's observations). */
+export type ObservableEmitter = ReturnType<typeof createObservable>;
+type Emitter = ObservableEmitter;
 
 /** Stamps the active trace context into event metadata so projections and jobs can link to it. */
 function stamped(events: EventData[]): EventData[] {

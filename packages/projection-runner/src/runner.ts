@@ -14,6 +14,8 @@ export interface RunnerOptions {
   onError?(error: unknown, handler: string): void;
   /** Delay before re-applying a batch that failed (the batch is never skipped). */
   retryDelayMs?: number;
+  /** Called after each applied batch (the projector thread reports positions to the API thread). */
+  onApplied?(runner: ProjectionRunner): void;
 }
 
 interface Waiter {
@@ -35,6 +37,11 @@ export class ProjectionRunner {
     readonly handler: ProjectionHandler,
     private readonly options: RunnerOptions = {},
   ) {}
+
+  /** The handler's checkpoint name. */
+  get name(): string {
+    return this.handler.name;
+  }
 
   /** Position of the last event applied (or passed over) by this projection. */
   get position(): number {
@@ -116,6 +123,7 @@ export class ProjectionRunner {
       this.buffer = this.buffer.slice(batch.length);
       this.appliedPosition = batch[batch.length - 1]!.position;
       this.releaseWaiters();
+      this.options.onApplied?.(this);
       if (this.spaceAvailable && this.buffer.length < (this.options.maxBuffered ?? 5_000)) {
         this.spaceAvailable.resolve();
         this.spaceAvailable = undefined;

@@ -6,18 +6,17 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type { IdstreamConfig } from '@idstream/config';
 import { verifyDummy } from '@idstream/crypto';
-import { createLogger, openAdapters, SecretBox, SigningKeys, WEBHOOK_PASSWORD_PURPOSE, type Adapters, type Logger } from '@idstream/platform';
+import { createLogger, openAdapters, SecretBox, SigningKeys, type Adapters, type Logger } from '@idstream/platform';
 import { pollingWaiter } from '@idstream/projection-runner';
-import { CONFIG_VIEWS_CHECKPOINT, Projector, resolveReadModels, userSearchCheckpoint, userViewsCheckpoint, type ReadModels } from '@idstream/projector';
-import { WorkerService } from '@idstream/worker';
-import { passwordlessEmailSettings } from '@idstream/worker';
-import { EMAILED_SECRET_PURPOSE } from '@idstream/reactors';
+import { CONFIG_VIEWS_CHECKPOINT, resolveReadModels, userSearchCheckpoint, userViewsCheckpoint, type ReadModels } from '@idstream/projector';
+import type { WorkerService } from '@idstream/worker';
+import { ProjectorThread, type ProjectorHandle } from './background/projector-thread.js';
+import { createProjector, createWorker } from './background/roles.js';
 import type { AppContext } from './application/context.js';
 import { ensureDefaults, ensureSomeApiKey } from './application/bootstrap.js';
 import { runKickstart, storeIsFresh } from './application/kickstart.js';
 import { createApp } from './http/app.js';
 import { flushTracing, initTracing } from '@idstream/platform';
-import { ProjectionRunner } from '@idstream/projection-runner';
 import { dependencyChecks } from './application/health.js';
 
 export interface RunningIdstream {
@@ -27,7 +26,9 @@ export interface RunningIdstream {
   context: AppContext;
   adapters: Adapters;
   readModels: ReadModels;
-  projector?: Projector;
+  /** The projections, in this thread or (with the api role) in the projector thread. */
+  projector?: ProjectorHandle;
+  /** The job worker when it runs in this thread (with the api role it runs in the projector thread). */
   worker?: WorkerService;
   stop(): Promise<void>;
 }
@@ -35,40 +36,44 @@ export interface RunningIdstream {
 export async function startIdstream(config: IdstreamConfig, options: { logger?: Logger } = {}): Promise<RunningIdstream> {
   const logger = options.logger ?? createLogger(config);
   if (initTracing({ ...(config.otlpEndpoint && { otlpEndpoint: config.otlpEndpoint }), serviceName: config.serviceName })) logger.info({ endpoint: config.otlpEndpoint }, 'tracing to OTLP');
+  // With the api role, projections and the job worker run in a worker thread: on the second core,
+  // beside the API's event loop instead of on it (measured in bench scenarios 1, 2, 3, 5). It is
+  // spawned first, so that loading its modules overlaps the opening of the stores here.
+  // `IDSTREAM_PROJECTOR_THREAD=0` keeps them on the API's thread (for comparisons, as the bench does).
+  const inThread = config.roles.includes('api') && config.roles.includes('projector') && process.env.IDSTREAM_PROJECTOR_THREAD !== '0';
+  const thread = inThread ? ProjectorThread.spawn(config, { logger, worker: config.roles.includes('worker') }) : undefined;
   const adapters = await openAdapters(config, logger);
   const readModels = await resolveReadModels(adapters.views, adapters.search);
   const secrets = new SecretBox(adapters.masterKey);
   const signingKeys = new SigningKeys(() => readModels.config.Key, secrets);
 
   // 1. Projections first: reads and read-your-writes depend on them.
-  const projector = config.roles.includes('projector')
-    ? new Projector({ eventStore: adapters.eventStore, views: adapters.views, search: adapters.search, jobs: adapters.jobs, readModels, logger })
-    : undefined;
-  await projector?.start();
+  const localProjector = config.roles.includes('projector') && !thread ? createProjector(adapters, readModels, logger) : undefined;
+  await localProjector?.start();
+  await thread?.start(adapters);
+  const projector: ProjectorHandle | undefined = thread?.projector ?? localProjector;
   const waiters = projector?.waiters ?? {
     users: pollingWaiter('user-views', () => adapters.views.getCheckpoint(userViewsCheckpoint(readModels.usersCollectionName))),
     config: pollingWaiter('config-views', () => adapters.views.getCheckpoint(CONFIG_VIEWS_CHECKPOINT)),
     search: pollingWaiter('user-search', () => readModels.search.getCheckpoint(userSearchCheckpoint(readModels.searchVersion))),
   };
-  const context: AppContext = { config, logger, eventStore: adapters.eventStore, readModels, waiters, signingKeys, secrets, now: () => Date.now(), ...(projector && { rebuildSearch: () => projector.rebuildUserSearch() }), jobs: adapters.jobs };
+  const rebuildSearch = thread
+    ? async () => {
+        const version = await thread.rebuildSearch();
+        // The thread switched the alias; this thread's searches follow it.
+        readModels.search = await adapters.search.version(version);
+        readModels.searchVersion = version;
+        return version;
+      }
+    : localProjector && (() => localProjector.rebuildUserSearch());
+  const context: AppContext = { config, logger, eventStore: adapters.eventStore, readModels, waiters, signingKeys, secrets, now: () => Date.now(), ...(rebuildSearch && { rebuildSearch }), jobs: adapters.jobs };
 
   // 2. Wait until the views reflect the log, so the first requests see everything already written.
   const head = await adapters.eventStore.headPosition();
   await Promise.all([waiters.config.waitFor(head, 300_000), waiters.users.waitFor(head, 300_000)]);
 
-  // 3. Workers.
-  const worker = config.roles.includes('worker')
-    ? new WorkerService({
-        eventStore: adapters.eventStore,
-        jobs: adapters.jobs,
-        readModels,
-        signer: { sign: (keyId, payload) => signingKeys.sign(keyId, payload, 300) },
-        reveal: (sealed) => secrets.open(WEBHOOK_PASSWORD_PURPOSE, sealed),
-        logger,
-        passwordlessEmail: passwordlessEmailSettings(config, secrets),
-        userEmail: { openSealed: (sealed) => secrets.open(EMAILED_SECRET_PURPOSE, sealed), dataDir: config.dataDir, ...(config.smtp && { smtp: config.smtp }) },
-      })
-    : undefined;
+  // 3. Workers (in the projector thread when there is one).
+  const worker = config.roles.includes('worker') && !thread ? createWorker(config, adapters, readModels, logger) : undefined;
   worker?.start();
 
   // 4. HTTP.
@@ -86,7 +91,7 @@ export async function startIdstream(config: IdstreamConfig, options: { logger?: 
       ready: () => ready,
       dependencies: dependencyChecks({ ...adapters, logger }),
       // Every runner the projector holds, so a projection added later is measured without a change here.
-      projections: () => (projector ? Object.values(projector).filter((r): r is ProjectionRunner => r instanceof ProjectionRunner).map((r) => ({ name: r.handler.name, position: r.position })) : []),
+      projections: () => (projector ? Object.values(projector.runners()).map((r) => ({ name: r.name, position: r.position })) : []),
       observable: adapters.observable,
     });
     server = await new Promise<Server>((resolve, reject) => {
@@ -116,7 +121,8 @@ export async function startIdstream(config: IdstreamConfig, options: { logger?: 
         await closing;
       }
       await worker?.stop();
-      await projector?.stop();
+      await localProjector?.stop();
+      await thread?.stop();
       await adapters.close();
       await flushTracing();
     })());

@@ -6,7 +6,7 @@ import type { ConfigKind } from '@idstream/domain';
 import type { EventStore } from '@idstream/eventstore';
 import type { JobQueue } from '@idstream/jobs';
 import type { Logger } from '@idstream/platform';
-import { ProjectionRunner, SharedEventFeed, ViewProjectionHandler, localWaiter, type PositionWaiter } from '@idstream/projection-runner';
+import { ProjectionRunner, SharedEventFeed, ViewProjectionHandler, localWaiter, type PositionWaiter, type RunnerOptions } from '@idstream/projection-runner';
 import { configCollectionNames, configProjection } from '@idstream/projection-config-views';
 import { USER_VIEWS_ALIAS, userViewProjection, type UserViewBody } from '@idstream/projection-user-views';
 import { UserSearchHandler } from '@idstream/projection-user-search';
@@ -30,6 +30,8 @@ export interface ProjectorDependencies {
   jobs: JobQueue;
   readModels: ReadModels;
   logger: Logger;
+  /** Called after every batch any runner applies (positions reported to another thread). */
+  onApplied?: (runner: ProjectionRunner) => void;
 }
 
 export class Projector {
@@ -53,7 +55,7 @@ export class Projector {
     // Every runner reads the log through one shared subscription instead of one each.
     this.deps = { ...deps, eventStore: new SharedEventFeed(deps.eventStore).asEventStore() };
     const { eventStore, views, jobs, readModels } = this.deps;
-    const onError = (error: unknown, name: string) => deps.logger.error({ err: error, projection: name }, 'projection batch failed; retrying');
+    const options = this.runnerOptions();
     this.configViews = new ProjectionRunner(
       eventStore,
       new ViewProjectionHandler(
@@ -61,27 +63,27 @@ export class Projector {
         views,
         (Object.keys(configCollectionNames) as ConfigKind[]).map((kind) => ({ collection: readModels.config[kind], projection: configProjection(kind) })),
       ),
-      { onError },
+      options,
     );
     this.userViews = this.userViewsRunner(readModels.usersCollectionName);
-    this.passwordlessEmailReactor = new ProjectionRunner(eventStore, new PasswordlessEmailReactor(views, jobs), { onError });
-    this.passwordlessErasure = new ProjectionRunner(eventStore, new PasswordlessErasureReactor(views, eventStore), { onError });
-    this.eventLog = new ProjectionRunner(eventStore, new ViewProjectionHandler(EVENT_LOG_CHECKPOINT, views, [{ collection: readModels.eventLog, projection: eventLogProjection }]), { onError });
-    this.loginRecords = new ProjectionRunner(eventStore, new ViewProjectionHandler(LOGIN_RECORDS_CHECKPOINT, views, [{ collection: readModels.loginRecords, projection: loginRecordsProjection }]), { onError });
+    this.passwordlessEmailReactor = new ProjectionRunner(eventStore, new PasswordlessEmailReactor(views, jobs), options);
+    this.passwordlessErasure = new ProjectionRunner(eventStore, new PasswordlessErasureReactor(views, eventStore), options);
+    this.eventLog = new ProjectionRunner(eventStore, new ViewProjectionHandler(EVENT_LOG_CHECKPOINT, views, [{ collection: readModels.eventLog, projection: eventLogProjection }]), options);
+    this.loginRecords = new ProjectionRunner(eventStore, new ViewProjectionHandler(LOGIN_RECORDS_CHECKPOINT, views, [{ collection: readModels.loginRecords, projection: loginRecordsProjection }]), options);
     this.userSearch = this.userSearchRunner(readModels.search, readModels.searchVersion);
-    this.emailReactor = new ProjectionRunner(eventStore, new EmailReactor(views, jobs), { onError });
-    this.twoFactorEmailReactor = new ProjectionRunner(eventStore, new TwoFactorEmailReactor(views, jobs), { onError });
-    this.loginRecordErasure = new ProjectionRunner(eventStore, new LoginRecordErasure(views, readModels.loginRecords), { onError });
-    this.twoFactorErasure = new ProjectionRunner(eventStore, new TwoFactorErasureReactor(views, eventStore), { onError });
+    this.emailReactor = new ProjectionRunner(eventStore, new EmailReactor(views, jobs), options);
+    this.twoFactorEmailReactor = new ProjectionRunner(eventStore, new TwoFactorEmailReactor(views, jobs), options);
+    this.loginRecordErasure = new ProjectionRunner(eventStore, new LoginRecordErasure(views, readModels.loginRecords), options);
+    this.twoFactorErasure = new ProjectionRunner(eventStore, new TwoFactorErasureReactor(views, eventStore), options);
     this.webhookReactor = new ProjectionRunner(
       eventStore,
       new WebhookReactor(views, readModels.config.Webhook, readModels.config.Tenant, jobs, localWaiter(this.configViews)),
-      { onError },
+      options,
     );
     this.webhookDeliveryLog = new ProjectionRunner(
       eventStore,
       new ViewProjectionHandler(DELIVERY_LOG_CHECKPOINT, views, [{ collection: readModels.webhookDeliveries, projection: deliveryLogProjection }]),
-      { onError },
+      options,
     );
   }
 
@@ -173,7 +175,7 @@ export class Projector {
   }
 
   private userViewsRunner(collectionName: string): ProjectionRunner {
-    const { eventStore, views, logger } = this.deps;
+    const { eventStore, views } = this.deps;
     return new ProjectionRunner(
       eventStore,
       new ViewProjectionHandler(userViewsCheckpoint(collectionName), views, [
@@ -181,19 +183,29 @@ export class Projector {
         { collection: views.collection<UserViewBody>(collectionName), projection: userViewProjection },
       ]),
       // A burst (import) is applied 5,000 events per view transaction; live traffic makes small batches anyway.
-      { batchSize: 5_000, maxBuffered: 20_000, onError: (error, name) => logger.error({ err: error, projection: name }, 'projection batch failed; retrying') },
+      this.runnerOptions({ batchSize: 5_000, maxBuffered: 20_000 }),
     );
   }
 
   private userSearchRunner(index: SearchIndex, version: number): ProjectionRunner {
-    const { eventStore, readModels, logger } = this.deps;
+    const { eventStore, readModels } = this.deps;
     const handler = new UserSearchHandler(userSearchCheckpoint(version), index, () => readModels.users, this.waiters.users, () => eventStore.headPosition());
-    return new ProjectionRunner(eventStore, handler, {
-      // Large batches: FTS5 writes one index segment per transaction, so fewer, bigger ones index faster.
-      batchSize: 5_000,
-      maxBuffered: 20_000,
+    // Large batches: FTS5 writes one index segment per transaction, so fewer, bigger ones index faster.
+    return new ProjectionRunner(eventStore, handler, this.runnerOptions({ batchSize: 5_000, maxBuffered: 20_000 }));
+  }
+
+  /** The live runners by property name (a rebuild's switch replaces `userViews` / `userSearch`). */
+  runners(): Record<string, ProjectionRunner> {
+    return Object.fromEntries(Object.entries(this).filter((entry): entry is [string, ProjectionRunner] => entry[1] instanceof ProjectionRunner));
+  }
+
+  private runnerOptions(extra: RunnerOptions = {}): RunnerOptions {
+    const { logger, onApplied } = this.deps;
+    return {
       onError: (error, name) => logger.error({ err: error, projection: name }, 'projection batch failed; retrying'),
-    });
+      ...(onApplied && { onApplied }),
+      ...extra,
+    };
   }
 }
 

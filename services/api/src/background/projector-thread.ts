@@ -1,0 +1,232 @@
+/**
+ * The API thread's side of the projector thread: starts it, follows the positions it reports, and
+ * offers the same surface as an in-process Projector (a runner per projection with `position`,
+ * `waitFor`, `catchUp`; read-your-writes waiters; the search rebuild) so the rest of the process
+ * does not care where the projections run.
+ */
+import { Worker } from 'node:worker_threads';
+import type { IdstreamConfig } from '@idstream/config';
+import type { EventStore } from '@idstream/eventstore';
+import type { AppendObservation, JobObservation, Logger } from '@idstream/platform';
+import { ProjectionTimeoutError, type PositionWaiter, type ProjectionRunner } from '@idstream/projection-runner';
+import type { Projector } from '@idstream/projector';
+import type { FromThread, ToThread } from './protocol.js';
+
+/** What callers use of a projection runner, wherever it runs. */
+export interface RunnerHandle {
+  readonly name: string;
+  readonly position: number;
+  waitFor(position: number, timeoutMs?: number): Promise<void>;
+  catchUp(timeoutMs?: number): Promise<void>;
+}
+
+type RunnerKey = { [K in keyof Projector]: Projector[K] extends ProjectionRunner ? K : never }[keyof Projector];
+
+/** The projector as the rest of the process sees it: in this thread or in the projector thread. */
+export type ProjectorHandle = { readonly [K in RunnerKey]: RunnerHandle } & {
+  readonly waiters: { users: PositionWaiter; config: PositionWaiter; search: PositionWaiter };
+  runners(): Record<string, RunnerHandle>;
+};
+
+interface Waiter {
+  position: number;
+  resolve(): void;
+}
+
+/** Observations from the thread are replayed into the API thread's metrics source. */
+export interface ObservationSink {
+  emitAppend(observation: AppendObservation): void;
+  emitJob(observation: JobObservation): void;
+  noteQueue(queue: string): void;
+}
+
+const RESTART_DELAY_MS = 1_000;
+
+export class ProjectorThread {
+  private worker!: Worker;
+  private readonly state = new Map<string, { name: string; position: number; waiters: Waiter[] }>();
+  private readonly requests = new Map<number, { resolve(value: unknown): void; reject(error: Error): void }>();
+  private nextRequest = 1;
+  private stopping = false;
+  private started?: { resolve(): void; reject(error: Error): void };
+  private exited?: Promise<void>;
+  private masterKey?: Uint8Array;
+  private eventStore?: EventStore;
+  private observations?: ObservationSink;
+  readonly projector: ProjectorHandle;
+
+  private constructor(
+    private readonly config: IdstreamConfig,
+    private readonly options: { logger: Logger; worker: boolean },
+  ) {
+    this.spawn();
+    const runner = (key: string): RunnerHandle => this.handle(key);
+    const runners: Record<string, RunnerHandle> = {};
+    const keys: RunnerKey[] = ['userViews', 'configViews', 'userSearch', 'webhookReactor', 'emailReactor', 'twoFactorEmailReactor', 'loginRecordErasure', 'twoFactorErasure', 'passwordlessEmailReactor', 'passwordlessErasure', 'eventLog', 'loginRecords', 'webhookDeliveryLog'];
+    for (const key of keys) runners[key] = runner(key);
+    this.projector = {
+      ...(runners as { [K in RunnerKey]: RunnerHandle }),
+      waiters: { users: runners.userViews!, config: runners.configViews!, search: runners.userSearch! },
+      runners: () => Object.fromEntries([...this.state.keys()].map((key) => [key, runner(key)])),
+    };
+  }
+
+  /**
+   * Spawns the thread at once (loading its modules takes a second, in parallel with the API's own
+   * start); it opens the stores when `start` hands it the master key.
+   */
+  static spawn(config: IdstreamConfig, options: { logger: Logger; worker: boolean }): ProjectorThread {
+    return new ProjectorThread(config, options);
+  }
+
+  /**
+   * Opens the stores in the thread (after this thread opened them: the master key and the schemas
+   * exist) and resolves once its projections have caught up with the log.
+   */
+  start(adapters: { masterKey: Uint8Array; eventStore: EventStore; observable: ObservationSink }): Promise<void> {
+    const { masterKey } = adapters;
+    this.masterKey = masterKey;
+    this.eventStore = adapters.eventStore;
+    this.observations = adapters.observable;
+    return new Promise<void>((resolve, reject) => {
+      this.started = { resolve, reject };
+      this.send({ kind: 'start', masterKey });
+    });
+  }
+
+  /** Rebuilds the search index in the thread; resolves with the new version once it is live. */
+  rebuildSearch(): Promise<number> {
+    const id = this.nextRequest++;
+    return new Promise<number>((resolve, reject) => {
+      this.requests.set(id, { resolve: (value) => resolve(value as number), reject });
+      this.send({ kind: 'rebuild-search', id });
+    });
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopping) return this.exited;
+    this.stopping = true;
+    const exited = this.exited!;
+    this.send({ kind: 'stop' });
+    // A thread stuck in a batch must not hold the process: after 30 s it is terminated (the
+    // checkpoints it committed stay, what it had not is replayed on the next start).
+    const timer = setTimeout(() => void this.worker.terminate(), 30_000);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  private spawn(): void {
+    const { masterKey: _key, ...config } = this.config;
+    this.worker = new Worker(new URL('./thread-entry.mjs', import.meta.url), { workerData: { config, worker: this.options.worker }, name: 'idstream-projector' });
+    // The HTTP server keeps the process alive, not this thread: a start that fails before listening
+    // ends the process instead of leaving it waiting on a thread nobody stops.
+    this.worker.unref();
+    this.worker.on('message', (message: FromThread) => this.receive(message));
+    this.worker.on('error', (error) => this.options.logger.error({ err: error }, 'projector thread failed'));
+    this.exited = new Promise<void>((resolve) =>
+      this.worker.once('exit', (code) => {
+        resolve();
+        for (const request of this.requests.values()) request.reject(new Error('the projector thread exited'));
+        this.requests.clear();
+        if (this.stopping) return;
+        // Crash safety: projections resume from their committed checkpoints in a new thread.
+        this.options.logger.error({ code }, 'projector thread exited; restarting it');
+        setTimeout(() => {
+          if (this.stopping) return;
+          this.spawn();
+          if (this.masterKey) this.send({ kind: 'start', masterKey: this.masterKey });
+        }, RESTART_DELAY_MS).unref();
+      }),
+    );
+  }
+
+  private send(message: ToThread): void {
+    this.worker.postMessage(message);
+  }
+
+  private receive(message: FromThread): void {
+    switch (message.kind) {
+      case 'positions':
+        for (const [key, name, position] of message.positions) this.advance(key, name, position);
+        break;
+      case 'started':
+        this.started?.resolve();
+        this.started = undefined;
+        break;
+      case 'failed':
+        this.options.logger.error({ error: message.error }, 'projector thread could not start');
+        this.started?.reject(new Error(`the projector thread could not start: ${message.error}`));
+        this.started = undefined;
+        break;
+      case 'append':
+        this.observations?.emitAppend(message.observation);
+        break;
+      case 'job':
+        for (const queue of message.queues) this.observations?.noteQueue(queue);
+        this.observations?.emitJob(message.observation);
+        break;
+      case 'reply': {
+        const request = this.requests.get(message.id);
+        this.requests.delete(message.id);
+        if (message.error !== undefined) request?.reject(new Error(message.error));
+        else request?.resolve(message.value);
+        break;
+      }
+      case 'stopped':
+        break;
+    }
+  }
+
+  private entry(key: string) {
+    let entry = this.state.get(key);
+    if (!entry) {
+      entry = { name: key, position: 0, waiters: [] };
+      this.state.set(key, entry);
+    }
+    return entry;
+  }
+
+  private advance(key: string, name: string, position: number): void {
+    const entry = this.entry(key);
+    entry.name = name;
+    // A rebuild's switch replaces a runner: the new one reports its own position, higher or not.
+    entry.position = position;
+    if (entry.waiters.length === 0) return;
+    const ready = entry.waiters.filter((w) => w.position <= position);
+    entry.waiters = entry.waiters.filter((w) => w.position > position);
+    for (const waiter of ready) waiter.resolve();
+  }
+
+  private handle(key: string): RunnerHandle {
+    const entry = () => this.entry(key);
+    const waitFor = (position: number, timeoutMs = 10_000): Promise<void> => {
+      const current = entry();
+      if (current.position >= position) return Promise.resolve();
+      return new Promise<void>((resolve, reject) => {
+        const waiter: Waiter = {
+          position,
+          resolve: () => {
+            clearTimeout(timer);
+            resolve();
+          },
+        };
+        const timer = setTimeout(() => {
+          const now = entry();
+          now.waiters = now.waiters.filter((w) => w !== waiter);
+          reject(new ProjectionTimeoutError(now.name, position, now.position));
+        }, timeoutMs);
+        current.waiters.push(waiter);
+      });
+    };
+    return {
+      get name() {
+        return entry().name;
+      },
+      get position() {
+        return entry().position;
+      },
+      waitFor,
+      catchUp: async (timeoutMs = 60_000) => waitFor(await this.eventStore!.headPosition(), timeoutMs),
+    };
+  }
+}
