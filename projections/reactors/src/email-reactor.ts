@@ -53,7 +53,8 @@ export class EmailReactor implements ProjectionHandler {
       if (!kind) continue;
       const { userId, tenantId } = event.data as { userId: string; tenantId: string };
       jobs.push({
-        id: `email:${event.id}`,
+        // `.`, not `:`: BullMQ refuses `:` in custom job ids (every email enqueue failed on Redis).
+        id: `email.${event.id}`,
         queue: EMAIL_QUEUE,
         lane: `email:${userId}`,
         payload: { kind, userId, tenantId, streamName: event.streamName, revision: event.revision },

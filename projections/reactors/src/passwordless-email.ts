@@ -38,7 +38,7 @@ export class PasswordlessEmailReactor implements ProjectionHandler {
       .map((event) => {
         const data = event.data as PasswordlessCodeSent['data'];
         return {
-          id: `passwordless-email:${event.id}`,
+          id: `passwordless-email.${event.id}`,
           queue: PASSWORDLESS_EMAIL_QUEUE,
           payload: { streamName: event.streamName, issuedRevision: data.issuedRevision, userId: data.userId, applicationId: data.applicationId },
           maxAttempts: 6,

@@ -41,7 +41,7 @@ export class TwoFactorEmailReactor implements ProjectionHandler {
       // SMS codes would need an SMS messenger, which Idstream does not have.
       if (!data.email) continue;
       jobs.push({
-        id: `two-factor-email:${event.id}`,
+        id: `two-factor-email.${event.id}`,
         queue: TWO_FACTOR_EMAIL_QUEUE,
         lane: `two-factor-email:${data.userId}`,
         payload: { streamName: event.streamName, revision: event.revision, userId: data.userId, tenantId: data.tenantId },

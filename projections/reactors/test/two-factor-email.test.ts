@@ -28,7 +28,7 @@ describe('two-factor email reactor', () => {
     const reactor = new TwoFactorEmailReactor(db, jobs);
     await reactor.applyBatch([sent(1, { email: 'ada@example.com' }), sent(2, { mobilePhone: '+15555550100' }), { ...sent(3, {}), type: 'TwoFactorLoginStarted' }]);
     expect(enqueued).toHaveLength(1);
-    expect(enqueued[0]).toMatchObject({ id: 'two-factor-email:e1', queue: TWO_FACTOR_EMAIL_QUEUE, payload: { streamName: 'twofactor-abc', revision: 1, userId, tenantId } });
+    expect(enqueued[0]).toMatchObject({ id: 'two-factor-email.e1', queue: TWO_FACTOR_EMAIL_QUEUE, payload: { streamName: 'twofactor-abc', revision: 1, userId, tenantId } });
     expect(JSON.stringify(enqueued)).not.toMatch(/sealed-code|digest|ada@example.com/);
     expect(await reactor.getCheckpoint()).toBe(3);
   });
