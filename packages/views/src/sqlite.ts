@@ -25,6 +25,7 @@ type Statement<Params extends unknown[] = unknown[], Result = unknown> = Databas
 interface Statements {
   state: Statement<[string], { position: number; keys: string }>;
   upsert: Statement<[string, string, number, 0 | 1, string, string]>;
+  insertNew: Statement<[string, string, number, 0 | 1, string, string]>;
   deleteKey: Statement<[string, string]>;
   claimKey: Statement<[string, string]>;
   holderOf: Statement<[string], string>;
@@ -148,6 +149,7 @@ function prepareStatements(db: Database.Database, docs: string, keys: string): S
          tenant_id = excluded.tenant_id, position = excluded.position, deleted = excluded.deleted,
          keys = excluded.keys, body = excluded.body`,
     ),
+    insertNew: db.prepare(`INSERT INTO "${docs}" (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`),
     deleteKey: db.prepare(`DELETE FROM "${keys}" WHERE key = ? AND id = ?`),
     claimKey: db.prepare(`INSERT INTO "${keys}" (key, id) VALUES (?, ?) ON CONFLICT (key) DO NOTHING`),
     holderOf: db.prepare<[string], string>(`SELECT id FROM "${keys}" WHERE key = ?`).pluck(),
@@ -195,9 +197,17 @@ function sqliteCollection<Body>(
   };
 
   const applyOne = (s: Statements, doc: ViewDocument<Body>): boolean => {
+    const keysJson = JSON.stringify(doc.keys);
+    const body = JSON.stringify(doc.body);
+    // A document seen for the first time (every imported or created user) is one insert and its key
+    // claims: no read of a state that cannot exist, no upsert. Only an existing id takes the
+    // read-compare-write path below.
+    if (s.insertNew.run(doc.id, doc.tenantId, doc.position, doc.deleted ? 1 : 0, keysJson, body).changes === 1) {
+      for (const key of doc.keys) claim(s, key, doc.id);
+      return true;
+    }
     const stored = s.state.get(doc.id);
     if (stored && stored.position >= doc.position) return false;
-    const keysJson = JSON.stringify(doc.keys);
     if (!stored || stored.keys !== keysJson) {
       const oldKeys = stored ? (JSON.parse(stored.keys) as string[]) : [];
       const next = new Set(doc.keys);
@@ -205,7 +215,7 @@ function sqliteCollection<Body>(
       const old = new Set(oldKeys);
       for (const key of doc.keys) if (!old.has(key)) claim(s, key, doc.id);
     }
-    s.upsert.run(doc.id, doc.tenantId, doc.position, doc.deleted ? 1 : 0, keysJson, JSON.stringify(doc.body));
+    s.upsert.run(doc.id, doc.tenantId, doc.position, doc.deleted ? 1 : 0, keysJson, body);
     return true;
   };
 
