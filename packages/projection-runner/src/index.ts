@@ -3,3 +3,4 @@ export * from './runner.js';
 export * from './view-handler.js';
 export * from './position-waiter.js';
 export * from './shared-feed.js';
+export * from './deferred-checkpoints.js';

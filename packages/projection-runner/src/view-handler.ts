@@ -37,16 +37,20 @@ export class ViewProjectionHandler implements ProjectionHandler {
     if (!last) return;
     const checkpoint = { name: this.name, position: last.position };
     let checkpointWritten = false;
+    let anyChanged = false;
     for (const [index, target] of this.targets.entries()) {
       const changed = await foldBatch(target, events);
+      anyChanged ||= changed.length > 0;
       // The checkpoint goes with the last collection's write; earlier writes are position-guarded,
       // so a crash between them only replays events that change nothing.
       const isLast = index === this.targets.length - 1;
-      if (changed.length > 0 || isLast) {
+      if (changed.length > 0 || (isLast && anyChanged)) {
         await target.collection.write(changed, isLast ? checkpoint : undefined);
         checkpointWritten ||= isLast;
       }
     }
+    // A batch this projection ignored entirely: the database may write the checkpoint behind
+    // (deferCheckpoints), since replaying ignored events changes nothing.
     if (!checkpointWritten) await this.db.setCheckpoint(checkpoint);
   }
 }

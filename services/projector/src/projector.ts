@@ -6,7 +6,7 @@ import type { ConfigKind } from '@idstream/domain';
 import type { EventStore } from '@idstream/eventstore';
 import type { JobQueue } from '@idstream/jobs';
 import type { Logger } from '@idstream/platform';
-import { ProjectionRunner, SharedEventFeed, ViewProjectionHandler, localWaiter, type PositionWaiter, type RunnerOptions } from '@idstream/projection-runner';
+import { deferCheckpoints, ProjectionRunner, SharedEventFeed, ViewProjectionHandler, localWaiter, type DeferredCheckpoints, type PositionWaiter, type RunnerOptions } from '@idstream/projection-runner';
 import { configCollectionNames, configProjection } from '@idstream/projection-config-views';
 import { USER_VIEWS_ALIAS, userViewProjection, type UserViewBody } from '@idstream/projection-user-views';
 import { UserSearchHandler } from '@idstream/projection-user-search';
@@ -50,10 +50,13 @@ export class Projector {
   readonly webhookDeliveryLog: ProjectionRunner;
 
   private readonly deps: ProjectorDependencies;
+  private readonly views: DeferredCheckpoints;
 
   constructor(deps: ProjectorDependencies) {
-    // Every runner reads the log through one shared subscription instead of one each.
-    this.deps = { ...deps, eventStore: new SharedEventFeed(deps.eventStore).asEventStore() };
+    // Every runner reads the log through one shared subscription instead of one each, and
+    // checkpoints past events a projection ignored are written behind (deferCheckpoints).
+    this.views = deferCheckpoints(deps.views);
+    this.deps = { ...deps, eventStore: new SharedEventFeed(deps.eventStore).asEventStore(), views: this.views };
     const { eventStore, views, jobs, readModels } = this.deps;
     const options = this.runnerOptions();
     this.configViews = new ProjectionRunner(
@@ -129,6 +132,8 @@ export class Projector {
     await this.twoFactorEmailReactor.stop();
     await this.loginRecordErasure.stop();
     await this.twoFactorErasure.stop();
+    // A graceful stop leaves every checkpoint at what its runner applied.
+    await this.views.flush();
   }
 
   /**
