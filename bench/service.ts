@@ -75,3 +75,23 @@ export async function api<T = any>(url: string, method: string, path: string, bo
   const text = await response.text();
   return { status: response.status, body: (text ? JSON.parse(text) : undefined) as T };
 }
+
+/**
+ * CPU time the service spent so far, in ms: its main (API) thread and the whole process (projector
+ * thread, libuv pool, GC). Per request it is a figure the shared machine's load does not distort
+ * the way throughput is: the API thread's CPU per login bounds the login rate one core allows.
+ */
+export function cpuOf(pid: number): { mainMs: number; totalMs: number } {
+  const ticks = (stat: string) => {
+    // Fields after the command name (which may contain spaces): utime and stime are the 12th and 13th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(fields[11]) + Number(fields[12]);
+  };
+  const msPerTick = 10; // USER_HZ is 100 on Linux
+  return { mainMs: ticks(readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8')) * msPerTick, totalMs: ticks(readFileSync(`/proc/${pid}/stat`, 'utf8')) * msPerTick };
+}
+
+/** CPU ms per operation of the API thread and of the whole service between two `cpuOf` readings. */
+export function cpuPerOp(before: { mainMs: number; totalMs: number }, after: { mainMs: number; totalMs: number }, ops: number): { mainCpuMsPerOp: number; cpuMsPerOp: number } {
+  return { mainCpuMsPerOp: (after.mainMs - before.mainMs) / Math.max(1, ops), cpuMsPerOp: (after.totalMs - before.totalMs) / Math.max(1, ops) };
+}

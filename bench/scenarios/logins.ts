@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { appendAndSign, argon2Hash, argon2Verify } from '../baselines.js';
 import { runLoad } from '../load.js';
-import { api, DEFAULT_TENANT_ID, type RunningService } from '../service.js';
+import { api, cpuOf, cpuPerOp, DEFAULT_TENANT_ID, type RunningService } from '../service.js';
 import { progress, type Row } from '../stats.js';
 
 export interface LoginScenarioOptions {
@@ -25,7 +25,9 @@ export async function passwordLogin(service: RunningService, options: LoginScena
   const single = await argon2Verify(1, Math.min(3, options.durationS));
   for (const c of options.concurrencies) {
     progress(`password login at concurrency ${c}`);
+    const cpuBefore = cpuOf(service.pid);
     const load = await runLoad({ url: service.url, path: '/api/login', connections: c, durationS: options.durationS, body: { loginId: email, password: 'bench-password-1' } });
+    const cpu = cpuPerOp(cpuBefore, cpuOf(service.pid), load.ok);
     const raw = await argon2Verify(c, options.durationS);
     const ratio = load.rps / raw.opsPerSecond;
     const p99Bound = c === 4 ? 4 * single.p50Ms : undefined;
@@ -45,6 +47,8 @@ export async function passwordLogin(service: RunningService, options: LoginScena
       baselineP50Ms: raw.p50Ms,
       baselineP99Ms: raw.p99Ms,
       oneVerifyMs: single.p50Ms,
+      ...cpu,
+      notes: cpuNote(cpu),
     });
   }
 }
@@ -66,7 +70,9 @@ export async function cheapLogins(service: RunningService, options: LoginScenari
   const raw = await appendAndSign(c, options.durationS);
   for (const noJWT of [true, false]) {
     progress(`salted-sha256 login, noJWT=${noJWT}`);
+    const cpuBefore = cpuOf(service.pid);
     const load = await runLoad({ url: service.url, path: '/api/login', connections: c, durationS: options.durationS, body: { loginId: email, password: 'bench-password-1', noJWT } });
+    const cpu = cpuPerOp(cpuBefore, cpuOf(service.pid), load.ok);
     emit({
       scenario: '2 login',
       case: `salted-sha256 f=1, noJWT=${noJWT}, c=${c}`,
@@ -78,6 +84,8 @@ export async function cheapLogins(service: RunningService, options: LoginScenari
       baselineLabel: 'one SQLite append + one RS256 signature /s',
       ratio: load.rps / raw.opsPerSecond,
       failed: load.failed,
+      ...cpu,
+      notes: cpuNote(cpu),
     });
   }
   await passwordless(service, options, raw.opsPerSecond, emit);
@@ -106,7 +114,9 @@ async function passwordless(service: RunningService, options: LoginScenarioOptio
   await Promise.all(issuers);
   let next = 0;
   progress('passwordless login');
+  const cpuBefore = cpuOf(service.pid);
   const load = await runLoad({ url: service.url, path: '/api/passwordless/login', connections: 4, amount: codes.length, bodies: () => ({ code: codes[next++ % codes.length], noJWT: true }) });
+  const cpu = cpuPerOp(cpuBefore, cpuOf(service.pid), load.ok);
   emit({
     scenario: '2 login',
     case: 'passwordless, noJWT=true, c=4',
@@ -118,7 +128,8 @@ async function passwordless(service: RunningService, options: LoginScenarioOptio
     baselineLabel: 'one SQLite append + one RS256 signature /s',
     ratio: load.rps / baseline,
     failed: load.failed,
-    notes: load.failed ? `${load.failed} non-2xx` : `${load.ok} codes spent`,
+    ...cpu,
+    notes: `${load.failed ? `${load.failed} non-2xx` : `${load.ok} codes spent`}; ${cpuNote(cpu)}`,
   });
 }
 
@@ -127,7 +138,9 @@ export async function userCreate(service: RunningService, options: LoginScenario
   progress('user create with a plaintext password');
   const run = randomUUID().slice(0, 8);
   let n = 0;
+  const cpuBefore = cpuOf(service.pid);
   const load = await runLoad({ url: service.url, path: '/api/user', connections: c, durationS: options.durationS, bodies: () => ({ user: { email: `create-${run}-${n++}@bench.example.com`, password: 'bench-password-1' } }) });
+  const cpu = cpuPerOp(cpuBefore, cpuOf(service.pid), load.ok);
   const raw = await argon2Hash(c, options.durationS);
   emit({
     scenario: '3 create',
@@ -140,5 +153,12 @@ export async function userCreate(service: RunningService, options: LoginScenario
     baselineLabel: `argon2id hash/s at c=${c}`,
     ratio: load.rps / raw.opsPerSecond,
     failed: load.failed,
+    ...cpu,
+    notes: cpuNote(cpu),
   });
+}
+
+/** The service's CPU per request: its API thread, and all of it (projector thread, pool, GC). */
+function cpuNote(cpu: { mainCpuMsPerOp: number; cpuMsPerOp: number }): string {
+  return `CPU/op: API thread ${cpu.mainCpuMsPerOp.toFixed(2)} ms, process ${cpu.cpuMsPerOp.toFixed(2)} ms`;
 }
