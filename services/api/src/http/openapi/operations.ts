@@ -48,6 +48,8 @@ const loginStatuses = (ok: Schema): Record<string, Schema | null> => ({
   '212': ok,
   '213': ok,
   '242': ok,
+  // FusionAuth: the user is in an action that prevents login (e.g. the failed-login lock); the body lists those actions.
+  '409': { type: 'object', properties: { actions: list({ type: 'object' }) } },
 });
 
 export const operations: Record<string, OperationSpec> = {
