@@ -150,6 +150,7 @@ export class ProjectorThread {
         for (const [key, name, position] of message.positions) this.advance(key, name, position);
         break;
       case 'started':
+        for (const queue of message.queues) this.observations?.noteQueue(queue);
         this.started?.resolve();
         this.started = undefined;
         break;

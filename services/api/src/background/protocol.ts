@@ -11,7 +11,7 @@ export type ToThread =
 
 export type FromThread =
   | { kind: 'positions'; positions: RunnerPosition[] }
-  | { kind: 'started' }
+  | { kind: 'started'; queues: string[] }
   | { kind: 'append'; observation: AppendObservation }
   | { kind: 'job'; observation: JobObservation; queues: string[] }
   | { kind: 'reply'; id: number; value?: unknown; error?: string }

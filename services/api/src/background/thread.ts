@@ -71,7 +71,8 @@ async function run(config: IdstreamConfig): Promise<void> {
   await Promise.all([projector.configViews.waitFor(head, 300_000), projector.userViews.waitFor(head, 300_000)]);
   const worker = runsWorker ? createWorker(config, adapters, readModels, logger) : undefined;
   worker?.start();
-  post({ kind: 'started' });
+  // The queues the worker serves, for the API thread's queue-depth metrics.
+  post({ kind: 'started', queues: adapters.observable.knownQueues() });
 
   port.on('message', (message: ToThread) => {
     if (message.kind === 'rebuild-search') {
