@@ -11,6 +11,7 @@ import { FieldErrors, ValidationError, entityStream, normaliseUnique, reservatio
 import { WrongExpectedRevisionError, type AppendRequest, type EventData } from '@idstream/eventstore';
 import { emailKey, usernameKey } from '@idstream/projection-user-views';
 import type { AppContext } from './context.js';
+import { orderedUuid } from './ordered-uuid.js';
 import { isObject, isUuid } from '../http/input.js';
 import { parseUser } from './user-input.js';
 import { hashForTenant } from './users.js';
@@ -176,14 +177,15 @@ async function appendBatch(ctx: AppContext, tenantId: string, importId: string, 
     const owners = new Map<string, number>();
     rows.forEach((row, i) => {
       const user = row.user;
-      const event: EventData = { id: randomUUID(), type: 'UserImported', data: { user, importId, ...(row.password && { password: row.password }) } };
+      // Event ids in time order: the event store's id index grows at its edge (see ordered-uuid.ts).
+      const event: EventData = { id: orderedUuid(), type: 'UserImported', data: { user, importId, ...(row.password && { password: row.password }) } };
       requests.push({ streamName: userStream(user.id), expectedRevision: 'no_stream', events: [event] });
       for (const field of ['email', 'username'] as const) {
         const value = user[field];
         if (!value) continue;
         const stream = reservationStream(tenantId, field, value);
         owners.set(stream, offset + i);
-        requests.push({ streamName: stream, expectedRevision: expected.get(stream) ?? 'no_stream', events: [{ id: randomUUID(), type: 'UniqueValueReserved', data: { ownerId: user.id, field } }] });
+        requests.push({ streamName: stream, expectedRevision: expected.get(stream) ?? 'no_stream', events: [{ id: orderedUuid(), type: 'UniqueValueReserved', data: { ownerId: user.id, field } }] });
       }
     });
     try {
