@@ -53,6 +53,32 @@ function wildcardToGlob(pattern: string): string {
 
 const SEP = '\u001f';
 
+/** Where a term's text is: the trigram index, and whether the text is the users table's `terms` column. */
+export interface TermSource {
+  fts: string;
+  inline: boolean;
+}
+
+/** The distinct trigrams of a literal (by code point, as FTS5's trigram tokenizer splits). */
+export function trigramsOf(literal: string): string[] {
+  const chars = [...literal];
+  return [...new Set(chars.slice(0, -2).map((_, i) => chars.slice(i, i + 3).join('')))];
+}
+
+/** An FTS5 MATCH expression requiring every given trigram (each a quoted one-token string). */
+export function matchAll(trigrams: string[]): string {
+  return trigrams.map((t) => `"${t.replace(/"/g, '""')}"`).join(' AND ');
+}
+
+export interface DatabaseTerm extends Sql {
+  /** Candidate rows (`rid`) from the trigram index, a superset of the matches; absent under 3 characters. */
+  driver?: Sql;
+  /** The per-row condition that decides among the driver's candidates (none when the driver decides). */
+  check?: Sql;
+  literal?: string;
+  glob?: string;
+}
+
 /**
  * The database engine's one-term search. Without `*` the term matches anywhere inside a field (what
  * FusionAuth's examples show: "@fusionauth.io", "containing piper"); with `*` the pattern is anchored
@@ -60,7 +86,7 @@ const SEP = '\u001f';
  * candidates from the longest literal run of 3+ characters; GLOB over the field values, which are
  * stored lower-cased between separators, decides.
  */
-export function databaseTerm(raw: string, ftsTable: string): Sql & { driver?: Sql; literal?: string; glob?: string } {
+export function databaseTerm(raw: string, source: TermSource): DatabaseTerm {
   const term = raw.toLowerCase().replace(/[\u0000-\u001f]/g, '');
   if (/^\**$/.test(term)) return { sql: '1', params: [] };
   const segments = term.split('*');
@@ -68,11 +94,27 @@ export function databaseTerm(raw: string, ftsTable: string): Sql & { driver?: Sq
     ? `*${SEP}${segments.map(escapeGlob).join(`[^${SEP}]*`)}${SEP}*`
     : `*${escapeGlob(term)}*`;
   const literal = segments.reduce((a, b) => ([...b].length > [...a].length ? b : a), '');
+  const indexed = [...literal].length >= 3;
+  if (source.inline) {
+    // Contentless index: MATCH on the literal's trigrams narrows (a superset: they may sit apart),
+    // GLOB over the row's own text decides.
+    const check = { sql: 'u.terms GLOB ?', params: [glob] };
+    if (!indexed) return { ...check, literal, glob };
+    const match = matchAll(trigramsOf(literal));
+    return {
+      sql: `u.rid IN (SELECT rowid FROM ${source.fts} WHERE ${source.fts} MATCH ?) AND u.terms GLOB ?`,
+      params: [match, glob],
+      driver: { sql: `SELECT rowid AS rid FROM ${source.fts} WHERE ${source.fts} MATCH ?`, params: [match] },
+      check,
+      literal,
+      glob,
+    };
+  }
   // detail=none keeps the index small and writes fast; LIKE over it narrows by trigrams (a superset:
   // `_`/`%` in the literal only widen it) and GLOB over the stored values decides.
-  const where = [...literal].length >= 3 ? `terms LIKE ? AND terms GLOB ?` : `terms GLOB ?`;
-  const params = [...literal].length >= 3 ? [`%${literal}%`, glob] : [glob];
-  return { sql: `u.rid IN (SELECT rowid FROM ${ftsTable} WHERE ${where})`, params, driver: { sql: `SELECT rowid AS rid FROM ${ftsTable} WHERE ${where}`, params }, literal, glob };
+  const where = indexed ? `terms LIKE ? AND terms GLOB ?` : `terms GLOB ?`;
+  const params = indexed ? [`%${literal}%`, glob] : [glob];
+  return { sql: `u.rid IN (SELECT rowid FROM ${source.fts} WHERE ${where})`, params, ...(indexed && { driver: { sql: `SELECT rowid AS rid FROM ${source.fts} WHERE ${where}`, params } }), literal, glob };
 }
 
 function canonical(value: unknown, normalized: boolean): string {
@@ -122,7 +164,7 @@ function join(parts: Sql[], op: string, empty: string): Sql {
 export class QueryTranslator {
   private aliases = 0;
 
-  constructor(private readonly ftsTable: string) {}
+  constructor(private readonly source: TermSource) {}
 
   translate(query: Dsl, scope: Scope = ROOT): Sql {
     const [kind, body] = single(query, 'query');
@@ -132,7 +174,7 @@ export class QueryTranslator {
       case 'match_none':
         return { sql: '0', params: [] };
       case DB_TERM:
-        return databaseTerm(String(body), this.ftsTable);
+        return databaseTerm(String(body), this.source);
       case 'bool':
         return this.bool(body as Record<string, unknown>, scope);
       case 'constant_score':

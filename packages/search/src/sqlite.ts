@@ -5,7 +5,7 @@ import type { SearchDocument, SearchIndex, SearchRequest, SearchResult, SortFiel
 import { parseQueryString } from './query-string.js';
 import { TOTAL_CAP, encodeCursor, parseRawQuery, resolveSearch } from './request.js';
 import type { ResolvedSearch } from './request.js';
-import { QueryTranslator, databaseTerm, jsonPath, sqlString } from './sqlite-query.js';
+import { QueryTranslator, databaseTerm, jsonPath, matchAll, sqlString, trigramsOf } from './sqlite-query.js';
 import type { Sql } from './sqlite-query.js';
 
 export interface SqliteSearchOptions {
@@ -19,15 +19,104 @@ const SEP = '\u001f';
 /** Fields the database engine's `queryString` term searches. */
 const TERM_FIELDS = ['email', 'username', 'firstName', 'lastName', 'fullName', 'middleName', 'mobilePhone'];
 
+/**
+ * Sort fields with a column of their own, so a page is read from an index instead of sorting every
+ * match by `json_extract` (a full scan and sort per page at a million users). Names are stored
+ * folded (lower-cased in JS, like `fold`, which SQLite's ASCII-only `lower` is not); email and
+ * username are the lower-cased search columns.
+ */
 const SORT_COLUMNS: Record<string, string> = {
   id: 'u.id',
   tenantId: 'u.tenant_id',
   email: 'u.email',
   username: 'u.username',
   login: 'coalesce(u.email, u.username)',
+  firstName: 'u.first_name',
+  lastName: 'u.last_name',
+  middleName: 'u.middle_name',
+  fullName: 'u.full_name',
+  insertInstant: 'u.insert_instant',
+  lastLoginInstant: 'u.last_login_instant',
 };
-const SORT_FOLDED = new Set(['firstName', 'lastName', 'middleName', 'fullName']);
-const SORT_RAW = new Set(['insertInstant', 'lastLoginInstant', 'lastUpdateInstant', 'birthDate']);
+const SORT_RAW = new Set(['lastUpdateInstant', 'birthDate']);
+
+const numberAt = (field: string) => `CASE WHEN json_type(doc, '$.${field}') IN ('integer', 'real') THEN json_extract(doc, '$.${field}') END`;
+const foldedTextAt = (field: string) => `CASE WHEN json_type(doc, '$.${field}') = 'text' THEN fold(json_extract(doc, '$.${field}')) END`;
+
+/**
+ * Columns filled from the document at apply: name → [field, value]. Added to an index version created
+ * before them (and filled from the stored documents) on open.
+ */
+const DERIVED_COLUMNS: Record<string, { field: string; type: 'INTEGER' | 'TEXT'; value: (v: unknown) => unknown; backfill: string }> = {
+  insert_instant: { field: 'insertInstant', type: 'INTEGER', value: (v) => instantOrNull(v), backfill: numberAt('insertInstant') },
+  last_login_instant: { field: 'lastLoginInstant', type: 'INTEGER', value: (v) => instantOrNull(v), backfill: numberAt('lastLoginInstant') },
+  first_name: { field: 'firstName', type: 'TEXT', value: (v) => foldedOrNull(v), backfill: foldedTextAt('firstName') },
+  last_name: { field: 'lastName', type: 'TEXT', value: (v) => foldedOrNull(v), backfill: foldedTextAt('lastName') },
+  middle_name: { field: 'middleName', type: 'TEXT', value: (v) => foldedOrNull(v), backfill: foldedTextAt('middleName') },
+  full_name: { field: 'fullName', type: 'TEXT', value: (v) => foldedOrNull(v), backfill: foldedTextAt('fullName') },
+};
+
+/**
+ * Indexes serving sorted pages. Ascending with missing values last sorts by `(col IS NULL, col, id)`
+ * (SQLite puts NULLs first, and an explicit NULLS LAST stops the planner from walking an index);
+ * descending with missing last is `(col DESC, id)`. Names are indexed ascending only (descending
+ * name sorts still sort, but a column, not JSON); each index costs every write.
+ */
+const SORT_INDEXES: Record<string, string> = {
+  insert_instant_desc: '(insert_instant DESC, id)',
+  insert_instant_asc: '((insert_instant IS NULL), insert_instant, id)',
+  last_login_instant_desc: '(last_login_instant DESC, id)',
+  last_login_instant_asc: '((last_login_instant IS NULL), last_login_instant, id)',
+  last_name_asc: '((last_name IS NULL), last_name, id)',
+  email_asc: '((email IS NULL), email, id)',
+  tenant: '(tenant_id)',
+};
+
+/** Key sequences (before the id tie-break) that one of SORT_INDEXES, or the id index, yields without a sort. */
+const WALKABLE = new Set([
+  '',
+  'u.insert_instant desc',
+  '(u.insert_instant IS NULL) asc,u.insert_instant asc',
+  'u.last_login_instant desc',
+  '(u.last_login_instant IS NULL) asc,u.last_login_instant asc',
+  '(u.last_name IS NULL) asc,u.last_name asc',
+  '(u.email IS NULL) asc,u.email asc',
+]);
+
+function walkable(keys: Key[]): boolean {
+  return WALKABLE.has(keys.slice(0, -1).map((k) => `${k.expr} ${k.desc ? 'desc' : 'asc'}`).join(','));
+}
+
+/** A walk reads up to this many times the rows its estimated density needs for a page… */
+const WALK_MARGIN = 4;
+/** …and never more than this many (a failed walk costs about a millisecond per thousand). */
+const WALK_BUDGET = 5_000;
+
+/**
+ * ORDER BY for the keys. SQLite's default null placement (first ascending, last descending) is left
+ * unwritten: with an explicit non-default NULLS clause the planner cannot walk an index for the ORDER BY.
+ */
+function orderBy(keys: Key[]): string {
+  return keys.map((k) => `${k.expr} ${k.desc ? 'DESC' : 'ASC'}${k.nullsFirst === !k.desc ? '' : ` NULLS ${k.nullsFirst ? 'FIRST' : 'LAST'}`}`).join(', ');
+}
+
+/** The condition with the tenant index disabled for it (the tenant condition always comes first). */
+function notByTenantIndex(sql: string): string {
+  return sql.startsWith('u.tenant_id') ? `+${sql}` : sql;
+}
+
+/** A common term found by walking the sort order: its per-row GLOB, and the share of users it may match. */
+interface Walk {
+  glob: string;
+  density: number;
+}
+
+interface Plan extends Sql {
+  from: string;
+  walk?: Walk;
+  /** The walk's FROM and condition: the users table with the tenant filter only. */
+  walkFrom?: Sql & { from: string };
+}
 
 interface Key {
   expr: string;
@@ -36,31 +125,27 @@ interface Key {
 }
 
 /**
- * Instants with their own column and two indexes each: `(col DESC, id)` serves newest-first, and
- * `(col IS NULL, col, id)` serves oldest-first with missing values last. Sorting a million users by
- * `json_extract` instead costs a full scan and sort per page.
+ * A column sort with missing values first or last written so the planner can walk an index: the
+ * null placement SQLite gives by default (first ascending, last descending) needs nothing, the
+ * other one an `IS NULL` key in front (whose own value is never null).
  */
-const SORT_INSTANT_COLUMNS: Record<string, string> = { insertInstant: 'insert_instant', lastLoginInstant: 'last_login_instant' };
+function columnKeys(expr: string, desc: boolean, nullsFirst: boolean): Key[] {
+  if (nullsFirst === !desc) return [{ expr, desc, nullsFirst }];
+  return [{ expr: `(${expr} IS NULL)`, desc: nullsFirst, nullsFirst: false }, { expr, desc, nullsFirst }];
+}
 
 function sortKeys(field: SortField): Key[] {
+  const key = sortKey(field);
   const name = field.name.replace(/\.(keyword|raw)$/, '');
-  const column = SORT_INSTANT_COLUMNS[name];
   const missing = field.missing ?? '_last';
-  if (column && missing === '_last' && (field.order === undefined || field.order === 'asc' || field.order === 'desc')) {
-    const expr = `u.${column}`;
-    // DESC puts NULLs last by default; ASC needs the IS NULL key in front (NULLs of the column sort
-    // first inside it, which changes nothing: the IS NULL key has already separated them).
-    if (field.order === 'desc') return [{ expr, desc: true, nullsFirst: false }];
-    return [{ expr: `(${expr} IS NULL)`, desc: false, nullsFirst: true }, { expr, desc: false, nullsFirst: true }];
-  }
-  return [sortKey(field)];
+  if (SORT_COLUMNS[name] && name !== 'login' && (missing === '_first' || missing === '_last')) return columnKeys(key.expr, key.desc, key.nullsFirst);
+  return [key];
 }
 
 function sortKey(field: SortField): Key {
   const name = field.name.replace(/\.(keyword|raw)$/, '');
   let expr: string;
   if (SORT_COLUMNS[name]) expr = SORT_COLUMNS[name];
-  else if (SORT_FOLDED.has(name)) expr = `fold(json_extract(u.doc, ${sqlString(jsonPath([name]))}))`;
   else if (SORT_RAW.has(name)) expr = `json_extract(u.doc, ${sqlString(jsonPath([name]))})`;
   else if (name.startsWith('data.') && name.length > 5) expr = `json_extract(u.doc, ${sqlString(jsonPath(name.split('.')))})`;
   else throw new SearchQueryError(`Sorting on [${field.name}] is not supported`, 'search.sortFields');
@@ -123,6 +208,11 @@ function instantOrNull(value: unknown): number | null {
   return typeof value === 'number' && Number.isFinite(value) ? value : null;
 }
 
+/** Names sort folded, as the `fold` function compares them; a non-string name sorts as missing. */
+function foldedOrNull(value: unknown): string | null {
+  return typeof value === 'string' ? value.toLowerCase() : null;
+}
+
 function lowerOrNull(value: unknown): string | null {
   return typeof value === 'string' ? value.toLowerCase() : null;
 }
@@ -145,12 +235,18 @@ function searchWords(value: unknown, query: unknown, mode: unknown): number {
   return (mode === 'all' ? want.every((w) => set.has(w)) : want.some((w) => set.has(w))) ? 1 : 0;
 }
 
+/**
+ * The tables of one index version. `inline`: the searchable text is a column of the users table and
+ * the trigram index is contentless, so a term's per-row check (GLOB) reads the row already fetched
+ * for the tenant and the sort, not FTS5's content table (about 5 µs a row through the virtual
+ * table), and the text is stored once. Versions created before keep the text in FTS5's content.
+ */
 class Tables {
   readonly users: string;
   readonly fts: string;
   readonly vocab: string;
   readonly checkpoints: string;
-  constructor(readonly version: number) {
+  constructor(readonly version: number, readonly inline: boolean) {
     this.users = `search_users_v${version}`;
     this.fts = `search_users_v${version}_fts`;
     this.vocab = `search_users_v${version}_vocab`;
@@ -162,7 +258,20 @@ class Tables {
 class Store {
   private readonly statements = new Map<string, Statement>();
 
+  private readonly layouts = new Map<number, boolean>();
+
   constructor(readonly db: Db) {}
+
+  /** The tables of a version, with its layout (read once per version and connection). */
+  tables(version: number): Tables {
+    let inline = this.layouts.get(version);
+    if (inline === undefined) {
+      const columns = this.db.prepare(`PRAGMA table_info(search_users_v${version})`).all() as { name: string }[];
+      inline = columns.length === 0 || columns.some((c) => c.name === 'terms');
+      if (columns.length > 0) this.layouts.set(version, inline);
+    }
+    return new Tables(version, inline);
+  }
 
   stmt(sql: string): Statement {
     let statement = this.statements.get(sql);
@@ -192,18 +301,30 @@ class Store {
     return docs;
   }
 
-  /** Adds the instant sort columns to an index version created before them, filling them from the documents. */
+  /**
+   * Adds the sort columns to an index version created before them, filling them from the documents
+   * (once, O(users): later opens find the columns and do nothing per user), and creates missing indexes.
+   */
   private ensureSortColumns(t: Tables): void {
     const columns = new Set((this.db.prepare(`PRAGMA table_info(${t.users})`).all() as { name: string }[]).map((c) => c.name));
-    for (const [field, column] of Object.entries(SORT_INSTANT_COLUMNS)) {
+    for (const [column, spec] of Object.entries(DERIVED_COLUMNS)) {
       if (!columns.has(column)) {
-        this.db.exec(`ALTER TABLE ${t.users} ADD COLUMN ${column} INTEGER;
-          UPDATE ${t.users} SET ${column} = json_extract(doc, ${sqlString(jsonPath([field]))}) WHERE doc IS NOT NULL;`);
+        this.db.exec(`ALTER TABLE ${t.users} ADD COLUMN ${column} ${spec.type};
+          UPDATE ${t.users} SET ${column} = ${spec.backfill} WHERE doc IS NOT NULL;`);
       }
-      this.db.exec(`
-        CREATE INDEX IF NOT EXISTS ${t.users}_${column}_desc ON ${t.users} (${column} DESC, id);
-        CREATE INDEX IF NOT EXISTS ${t.users}_${column}_asc ON ${t.users} ((${column} IS NULL), ${column}, id);`);
     }
+    for (const [name, columnsOf] of Object.entries(SORT_INDEXES)) {
+      this.db.exec(`CREATE INDEX IF NOT EXISTS ${t.users}_${name} ON ${t.users} ${columnsOf}`);
+    }
+  }
+
+  /** Rows of a version's users table, tombstones included (the largest rowid: no scan). */
+  rows(t: Tables): number {
+    return (this.stmt(`SELECT max(rid) FROM ${t.users}`).pluck().get() as number | null) ?? 0;
+  }
+
+  forget(version: number): void {
+    this.layouts.delete(version);
   }
 
   current(): number | undefined {
@@ -213,7 +334,8 @@ class Store {
 
   ensure(version: number): Tables {
     if (!Number.isInteger(version) || version < 1) throw new Error(`Invalid search index version ${version}`);
-    const t = new Tables(version);
+    const t = this.tables(version);
+    // contentless_delete: a contentless FTS5 table otherwise cannot delete a row (erasure, updates).
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS ${t.users} (
         rid INTEGER PRIMARY KEY,
@@ -222,11 +344,11 @@ class Store {
         position INTEGER NOT NULL,
         email TEXT,
         username TEXT,
-        doc TEXT
+        doc TEXT${t.inline ? ',\n        terms TEXT' : ''}
       );
       CREATE INDEX IF NOT EXISTS ${t.users}_email ON ${t.users} (email);
       CREATE INDEX IF NOT EXISTS ${t.users}_username ON ${t.users} (username);
-      CREATE VIRTUAL TABLE IF NOT EXISTS ${t.fts} USING fts5(terms, tokenize = 'trigram', detail = 'none');
+      CREATE VIRTUAL TABLE IF NOT EXISTS ${t.fts} USING fts5(terms, tokenize = 'trigram', detail = 'none'${t.inline ? ", content = '', contentless_delete = 1" : ''});
       CREATE VIRTUAL TABLE IF NOT EXISTS ${t.vocab} USING fts5vocab(${t.fts}, 'row');
       CREATE TABLE IF NOT EXISTS ${t.checkpoints} (name TEXT PRIMARY KEY, position INTEGER NOT NULL);
       INSERT OR IGNORE INTO search_versions (version) VALUES (${version});
@@ -251,37 +373,42 @@ class SqliteSearchIndex implements SearchIndex {
   private tables(): Tables {
     const version = this.fixed ?? this.store.current();
     if (version === undefined) throw new Error('search index has no current version');
-    return new Tables(version);
+    return this.store.tables(version);
   }
 
   async apply(batch: Parameters<SearchIndex['apply']>[0]): Promise<void> {
     const { store } = this;
     store.db.transaction(() => {
       const t = this.tables();
+      const derived = Object.keys(DERIVED_COLUMNS);
       const upsert = store.stmt(`
-        INSERT INTO ${t.users} (id, tenant_id, position, email, username, doc, insert_instant, last_login_instant) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+        INSERT INTO ${t.users} (id, tenant_id, position, email, username, doc, ${derived.join(', ')}${t.inline ? ', terms' : ''})
+          VALUES (?, ?, ?, ?, ?, ?, ${derived.map(() => '?').join(', ')}${t.inline ? ', ?' : ''})
         ON CONFLICT (id) DO UPDATE SET tenant_id = excluded.tenant_id, position = excluded.position,
-          email = excluded.email, username = excluded.username, doc = excluded.doc,
-          insert_instant = excluded.insert_instant, last_login_instant = excluded.last_login_instant
+          email = excluded.email, username = excluded.username, doc = excluded.doc,${t.inline ? ' terms = excluded.terms,' : ''}
+          ${derived.map((c) => `${c} = excluded.${c}`).join(', ')}
         WHERE excluded.position > ${t.users}.position
         RETURNING rid`);
       // A delete leaves a tombstone (id and position only, no personal data) so a late older upsert stays ignored.
       const tombstone = store.stmt(`
         INSERT INTO ${t.users} (id, tenant_id, position, email, username, doc) VALUES (?, NULL, ?, NULL, NULL, NULL)
-        ON CONFLICT (id) DO UPDATE SET tenant_id = NULL, position = excluded.position, email = NULL, username = NULL, doc = NULL,
-          insert_instant = NULL, last_login_instant = NULL
+        ON CONFLICT (id) DO UPDATE SET tenant_id = NULL, position = excluded.position, email = NULL, username = NULL, doc = NULL,${t.inline ? ' terms = NULL,' : ''}
+          ${derived.map((c) => `${c} = NULL`).join(', ')}
         WHERE excluded.position > ${t.users}.position
         RETURNING rid`);
       const ftsDelete = store.stmt(`DELETE FROM ${t.fts} WHERE rowid = ?`);
       const ftsInsert = store.stmt(`INSERT INTO ${t.fts} (rowid, terms) VALUES (?, ?)`);
       for (const doc of batch.upserts) {
         const user: Record<string, unknown> = { ...doc.user, id: doc.id, tenantId: doc.tenantId };
-        const row = upsert.get(doc.id, doc.tenantId, doc.position, lowerOrNull(user.email), lowerOrNull(user.username), JSON.stringify(user), instantOrNull(user.insertInstant), instantOrNull(user.lastLoginInstant)) as
+        const values = Object.values(DERIVED_COLUMNS).map((c) => c.value(user[c.field]));
+        const terms = termsOf(user);
+        if (t.inline) values.push(terms);
+        const row = upsert.get(doc.id, doc.tenantId, doc.position, lowerOrNull(user.email), lowerOrNull(user.username), JSON.stringify(user), ...values) as
           | { rid: number }
           | undefined;
         if (!row) continue;
         ftsDelete.run(row.rid);
-        ftsInsert.run(row.rid, termsOf(user));
+        ftsInsert.run(row.rid, terms);
       }
       for (const del of batch.deletes) {
         const row = tombstone.get(del.id, del.position) as { rid: number } | undefined;
@@ -303,14 +430,8 @@ class SqliteSearchIndex implements SearchIndex {
     const where = this.where(t, search);
     const keys = [...search.sortFields.flatMap(sortKeys), { expr: 'u.id', desc: false, nullsFirst: false }];
     const page = search.after ? this.withAfter(where, keys, search.after) : where;
-    const select = keys.map((k, i) => `${k.expr} AS k${i}`).join(', ');
-    // SQLite's default null placement (first ascending, last descending) is left unwritten: with an
-    // explicit non-default NULLS clause the planner cannot walk an index for the ORDER BY.
-    const order = keys.map((k) => `${k.expr} ${k.desc ? 'DESC' : 'ASC'}${k.nullsFirst === !k.desc ? '' : ` NULLS ${k.nullsFirst ? 'FIRST' : 'LAST'}`}`).join(', ');
-    const rows = this.store
-      .stmt(`SELECT ${select} FROM ${page.from} WHERE ${page.sql} ORDER BY ${order} LIMIT ? OFFSET ?`)
-      .raw(true)
-      .all(...page.params, search.size + 1, search.startRow) as unknown[][];
+    const walkPage = where.walkFrom && (search.after ? this.withAfter(where.walkFrom, keys, search.after) : where.walkFrom);
+    const rows = (where.walk && walkPage && this.walk(walkPage, where.walk, keys, search)) || this.sorted(page, keys, search);
     const cap = search.accurateTotal ? '' : ` LIMIT ${TOTAL_CAP}`;
     const { total } = this.store
       .stmt(`SELECT count(*) AS total FROM (SELECT 1 FROM ${where.from} WHERE ${where.sql}${cap})`)
@@ -320,6 +441,39 @@ class SqliteSearchIndex implements SearchIndex {
     const last = hits[hits.length - 1];
     if (rows.length > search.size && last) result.nextResults = encodeCursor(search, last);
     return result;
+  }
+
+  /** The page's rows (sort values, id last) by sorting every match. */
+  private sorted(page: Sql & { from: string }, keys: Key[], search: ResolvedSearch): unknown[][] {
+    const select = keys.map((k, i) => `${k.expr} AS k${i}`).join(', ');
+    return this.store
+      .stmt(`SELECT ${select} FROM ${page.from} WHERE ${notByTenantIndex(page.sql)} ORDER BY ${orderBy(keys)} LIMIT ? OFFSET ?`)
+      .raw(true)
+      .all(...page.params, search.size + 1, search.startRow) as unknown[][];
+  }
+
+  /**
+   * A common term's page from the sort order instead of from the term: walk at most `budget` users in
+   * sort order (an index walk, no sort) and keep those the term matches. The first matches among the
+   * first users in order are the first matches overall, so a full page found this way is exact;
+   * otherwise (the matches sit later in this order, as a surname sorted by surname does) the caller
+   * sorts the matches instead, having spent at most `budget` row reads. Undefined when the order has
+   * no index or the term is too rare for a short walk to fill a page.
+   */
+  private walk(page: Sql & { from: string }, walk: Walk, keys: Key[], search: ResolvedSearch): unknown[][] | undefined {
+    if (!walkable(keys)) return undefined;
+    const wanted = search.startRow + search.size + 1;
+    const budget = Math.ceil((WALK_MARGIN * wanted) / walk.density);
+    if (budget > WALK_BUDGET) return undefined;
+    const select = keys.map((k, i) => `${k.expr} AS k${i}`).join(', ');
+    const outer = keys.map((k, i) => ({ ...k, expr: `k${i}` }));
+    const rows = this.store
+      .stmt(`SELECT ${outer.map((k) => k.expr).join(', ')} FROM (
+               SELECT ${select}, u.terms AS terms FROM ${page.from} WHERE ${notByTenantIndex(page.sql)} ORDER BY ${orderBy(keys)} LIMIT ?
+             ) WHERE terms GLOB ? ORDER BY ${orderBy(outer)} LIMIT ? OFFSET ?`)
+      .raw(true)
+      .all(...page.params, budget, walk.glob, search.size + 1, search.startRow) as unknown[][];
+    return rows.length === search.size + 1 ? rows : undefined;
   }
 
   private withAfter<W extends Sql>(where: W, keys: Key[], after: unknown[]): W {
@@ -332,13 +486,15 @@ class SqliteSearchIndex implements SearchIndex {
 
   /**
    * The FROM clause and condition of a search. A database-engine term drives the query from the
-   * trigram index (CROSS JOIN fixes the loop order) instead of leaving the planner to walk users.
+   * trigram index (CROSS JOIN fixes the loop order) instead of leaving the planner to walk users; a
+   * common one may instead be found by walking the sort order (`walk`).
    */
-  private where(t: Tables, search: ResolvedSearch): Sql & { from: string } {
-    const translator = new QueryTranslator(t.fts);
+  private where(t: Tables, search: ResolvedSearch): Plan {
+    const translator = new QueryTranslator(t);
     let from = `${t.users} u`;
     let filter: Sql = { sql: '1', params: [] };
     const fromParams: unknown[] = [];
+    let walk: Walk | undefined;
     if (search.query !== undefined) {
       filter = translator.translate(parseRawQuery(search.query));
     } else if (search.queryString !== undefined && search.queryString.trim() !== '') {
@@ -346,41 +502,55 @@ class SqliteSearchIndex implements SearchIndex {
       if (text.includes(':')) {
         filter = translator.translate(parseQueryString(text));
       } else {
-        const term = databaseTerm(text, t.fts);
+        const term = databaseTerm(text, t);
         if (term.driver) {
-          const driver = this.rareTrigramDriver(t, term.literal ?? '', term.glob ?? '') ?? term.driver;
+          const rare = this.rareTrigramDriver(t, term.literal ?? '', term.glob ?? '');
+          const driver = rare?.driver ?? term.driver;
           from = `(${driver.sql}) h CROSS JOIN ${t.users} u ON u.rid = h.rid`;
           fromParams.push(...driver.params);
+          if (term.check) filter = term.check;
+          if (term.check && rare && term.glob) walk = { glob: term.glob, density: rare.docs / Math.max(1, this.store.rows(t)) };
         } else {
           filter = term;
         }
       }
     }
-    const parts = ['u.doc IS NOT NULL'];
-    const params: unknown[] = [...fromParams];
+    // A tombstone's tenant is NULL and a document's never is, so the tenant condition also keeps
+    // documents only, and the capped count reads it from the small tenant index instead of reading
+    // rows of JSON. The page query reads the index with `+` disabled: a tenant holds nearly every
+    // user, so walking the sort order beats collecting the tenant's users and sorting them.
+    const parts: string[] = [];
+    const params: unknown[] = [];
     if (search.tenantId !== undefined) {
       parts.push('u.tenant_id = ?');
       params.push(search.tenantId);
+    } else {
+      parts.push('u.tenant_id IS NOT NULL');
     }
+    // The walk reads users in sort order from the table itself, without the term's candidates.
+    const base = { sql: parts.join(' AND '), params };
     parts.push(`(${filter.sql})`);
-    return { from, sql: parts.join(' AND '), params: [...params, ...filter.params] };
+    const plan: Plan = { from, sql: parts.join(' AND '), params: [...fromParams, ...params, ...filter.params] };
+    if (walk) Object.assign(plan, { walk, walkFrom: { from: `${t.users} u`, ...base } });
+    return plan;
   }
 
   /**
    * Candidates from the literal's rarest trigrams only. `LIKE '%literal%'` intersects every trigram of
    * the literal, and the common ones ("exa", "com", "@ex" in every email) each list nearly every user,
    * so an exact email costs a walk over the whole index. The three rarest, by document count from the
-   * fts5vocab table, narrow as well; GLOB over the stored values still decides. Undefined when the
-   * literal is too short to have trigrams.
+   * fts5vocab table, narrow as well; GLOB over the stored values still decides. `docs` is the rarest
+   * trigram's count, an upper bound of the matches. Undefined when the literal is too short.
    */
-  private rareTrigramDriver(t: Tables, literal: string, glob: string): Sql | undefined {
-    const chars = [...literal];
-    if (chars.length < 3 || glob === '') return undefined;
-    const trigrams = [...new Set(chars.slice(0, -2).map((_, i) => chars.slice(i, i + 3).join('')))];
-    if (trigrams.length <= 3) return undefined;
+  private rareTrigramDriver(t: Tables, literal: string, glob: string): { driver: Sql; docs: number } | undefined {
+    const trigrams = trigramsOf(literal);
+    if (trigrams.length === 0 || glob === '') return undefined;
+    if (!t.inline && trigrams.length <= 3) return undefined;
     const rarest = trigrams.map((term) => ({ term, doc: this.store.trigramDocs(t, term) })).sort((a, b) => a.doc - b.doc).slice(0, 3);
-    const match = rarest.map((r) => `"${r.term.replace(/"/g, '""')}"`).join(' AND ');
-    return { sql: `SELECT rowid AS rid FROM ${t.fts} WHERE ${t.fts} MATCH ? AND terms GLOB ?`, params: [match, glob] };
+    const match = matchAll(rarest.map((r) => r.term));
+    const docs = rarest[0]!.doc;
+    if (t.inline) return { driver: { sql: `SELECT rowid AS rid FROM ${t.fts} WHERE ${t.fts} MATCH ?`, params: [match] }, docs };
+    return { driver: { sql: `SELECT rowid AS rid FROM ${t.fts} WHERE ${t.fts} MATCH ? AND terms GLOB ?`, params: [match, glob] }, docs };
   }
 
   /** FusionAuth: an ids lookup is neither paginated nor sorted; ids come back in request order. */
@@ -427,7 +597,8 @@ class SqliteSearchIndex implements SearchIndex {
 
   async dropVersion(version: number): Promise<void> {
     if (version === this.store.current()) throw new Error(`Cannot drop search index version ${version}: the alias points at it`);
-    const t = new Tables(version);
+    const t = this.store.tables(version);
+    this.store.forget(version);
     this.store.db.exec(`
       DROP TABLE IF EXISTS ${t.vocab};
       DROP TABLE IF EXISTS ${t.fts};
@@ -471,11 +642,15 @@ export function openSqliteSearchIndex(options: SqliteSearchOptions): SearchIndex
     CREATE TABLE IF NOT EXISTS search_versions (version INTEGER PRIMARY KEY);
   `);
   const store = new Store(db);
-  if (store.current() === undefined) {
+  const current = store.current();
+  if (current === undefined) {
     db.transaction(() => {
       store.ensure(1);
       store.stmt(`INSERT OR IGNORE INTO search_alias (name, version) VALUES ('users', 1)`).run();
     })();
+  } else {
+    // Adds sort columns and indexes a file from an older release lacks (once; a no-op after).
+    db.transaction(() => store.ensure(current))();
   }
   return new SqliteSearchIndex(store);
 }

@@ -1,7 +1,9 @@
+import Database from 'better-sqlite3';
+import { rmSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { openSqliteSearchIndex } from '../src/sqlite.js';
-import { searchIndexContract, T1, U, fixtures } from './contract.js';
-import type { SearchDocument } from '../src/port.js';
+import { searchIndexContract, T1, T2, U, fixtures } from './contract.js';
+import type { SearchDocument, SortField } from '../src/port.js';
 
 searchIndexContract('SQLite FTS5', async () => openSqliteSearchIndex({ path: ':memory:' }));
 
@@ -59,5 +61,109 @@ describe('SQLite database engine specifics', () => {
     expect(await reopened.getCheckpoint('p')).toBe(5);
     expect((await reopened.search({ queryString: 'alice' })).ids).toEqual([U[4]]);
     await reopened.close();
+  });
+
+  it('pages a common term the same whether it walks the sort order or sorts the matches', async () => {
+    // 600 users, a third named Young: a page of "young" by id, email or insertInstant is found by
+    // walking that order; by lastName ascending the Youngs come last, the walk finds none and the
+    // matches are sorted instead. Every page must equal the matches sorted in JS.
+    const LAST = ['Adams', 'baker', 'YOUNG'];
+    const users = Array.from({ length: 600 }, (_, i) => ({
+      id: `u-${String((i * 7919) % 600).padStart(4, '0')}`,
+      email: i % 10 === 3 ? undefined : `p${(i * 31) % 600}.${LAST[i % 3]!.toLowerCase()}@example.com`,
+      username: `user${i}`,
+      lastName: LAST[i % 3]!,
+      insertInstant: i % 7 === 0 ? undefined : 1_000_000 + ((i * 13) % 600),
+    }));
+    const index = openSqliteSearchIndex({ path: ':memory:' });
+    await index.apply({ upserts: users.map((u, i) => ({ id: u.id, tenantId: T1, position: i + 1, user: u })), deletes: [] });
+    const young = users.filter((u) => [u.email, u.username, u.lastName].some((v) => v?.toLowerCase().includes('young')));
+    type Row = (typeof users)[number];
+    const cmp = (a: unknown, b: unknown, desc: boolean): number => {
+      if (a === b) return 0;
+      if (a === undefined) return 1; // missing last, either direction
+      if (b === undefined) return -1;
+      return ((a as string | number) < (b as string | number) ? -1 : 1) * (desc ? -1 : 1);
+    };
+    const sorts: [SortField[] | undefined, (u: Row) => unknown][] = [
+      [undefined, () => 0],
+      [[{ name: 'insertInstant', order: 'desc' }], (u) => u.insertInstant],
+      [[{ name: 'insertInstant', order: 'asc' }], (u) => u.insertInstant],
+      [[{ name: 'email' }], (u) => u.email],
+      [[{ name: 'lastName' }], (u) => u.lastName.toLowerCase()],
+      [[{ name: 'lastName', order: 'desc' }], (u) => u.lastName.toLowerCase()],
+    ];
+    for (const [sortFields, key] of sorts) {
+      const desc = sortFields?.[0]?.order === 'desc';
+      const expected = [...young].sort((a, b) => cmp(key(a), key(b), desc) || (a.id < b.id ? -1 : 1)).map((u) => u.id);
+      for (const startRow of [0, 50, 190]) {
+        const page = await index.search({ tenantId: T1, queryString: 'young', startRow, numberOfResults: 25, ...(sortFields && { sortFields }) });
+        expect(page.total).toBe(200);
+        expect(page.ids, JSON.stringify({ sortFields, startRow })).toEqual(expected.slice(startRow, startRow + 25));
+      }
+      const seen: string[] = [];
+      let result = await index.search({ tenantId: T1, queryString: 'YOUNG', numberOfResults: 40, ...(sortFields && { sortFields }) });
+      for (;;) {
+        seen.push(...result.ids);
+        if (!result.nextResults) break;
+        result = await index.search({ tenantId: T1, nextResults: result.nextResults, numberOfResults: 40 });
+      }
+      expect(seen).toEqual(expected);
+    }
+    expect((await index.search({ tenantId: T2, queryString: 'young' })).total).toBe(0);
+    await index.close();
+  });
+
+  it('keeps no searchable text of a deleted user', async () => {
+    const path = `/tmp/idstream-search-${process.pid}-${Date.now()}-erase.db`;
+    const index = openSqliteSearchIndex({ path });
+    await index.apply({ upserts: fixtures(), deletes: [] });
+    await index.apply({ upserts: [], deletes: [{ id: U[2]!, position: 10 }] });
+    expect((await index.search({ queryString: 'mary' })).ids).toEqual([]);
+    await index.close();
+    const db = new Database(path, { readonly: true });
+    const row = db.prepare('SELECT terms, doc, email, last_name FROM search_users_v1 WHERE id = ?').get(U[2]) as Record<string, unknown>;
+    expect(row).toEqual({ terms: null, doc: null, email: null, last_name: null });
+    // "y.j" only ever appeared in mary.jones: no trigram of hers is left in the index.
+    expect(db.prepare(`SELECT count(*) FROM search_users_v1_fts WHERE search_users_v1_fts MATCH '"y.j"'`).pluck().get()).toBe(0);
+    db.close();
+    for (const f of [path, `${path}-wal`, `${path}-shm`]) rmSync(f, { force: true });
+  });
+
+  it('opens an index written by an earlier release (text in FTS5 content, no name columns) and still finds and sorts', async () => {
+    const path = `/tmp/idstream-search-${process.pid}-${Date.now()}-legacy.db`;
+    const db = new Database(path);
+    db.exec(`
+      CREATE TABLE search_alias (name TEXT PRIMARY KEY, version INTEGER NOT NULL);
+      CREATE TABLE search_versions (version INTEGER PRIMARY KEY);
+      CREATE TABLE search_users_v1 (rid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, tenant_id TEXT, position INTEGER NOT NULL,
+        email TEXT, username TEXT, doc TEXT, insert_instant INTEGER, last_login_instant INTEGER);
+      CREATE VIRTUAL TABLE search_users_v1_fts USING fts5(terms, tokenize = 'trigram', detail = 'none');
+      CREATE VIRTUAL TABLE search_users_v1_vocab USING fts5vocab(search_users_v1_fts, 'row');
+      CREATE TABLE search_checkpoints_v1 (name TEXT PRIMARY KEY, position INTEGER NOT NULL);
+      INSERT INTO search_versions VALUES (1);
+      INSERT INTO search_alias VALUES ('users', 1);`);
+    const SEP = '\u001f';
+    const old = [
+      { id: U[1]!, email: 'zed.smith@example.com', lastName: 'Smith', firstName: 'Zed' },
+      { id: U[2]!, email: 'ann.smithers@example.com', lastName: 'Smithers', firstName: 'Ann' },
+      { id: U[3]!, email: 'bo@example.com', lastName: 'Adams', firstName: 'Bo' },
+    ];
+    old.forEach((u, i) => {
+      const { lastInsertRowid } = db.prepare('INSERT INTO search_users_v1 (id, tenant_id, position, email, doc) VALUES (?, ?, ?, ?, ?)')
+        .run(u.id, T1, i + 1, u.email, JSON.stringify({ ...u, tenantId: T1 }));
+      const terms = `${SEP}${[u.email, u.firstName, u.lastName].map((v) => v.toLowerCase()).join(SEP)}${SEP}`;
+      db.prepare('INSERT INTO search_users_v1_fts (rowid, terms) VALUES (?, ?)').run(lastInsertRowid, terms);
+    });
+    db.close();
+    const index = openSqliteSearchIndex({ path });
+    expect((await index.search({ tenantId: T1, queryString: 'smith', sortFields: [{ name: 'lastName' }] })).ids).toEqual([U[1], U[2]]);
+    expect((await index.search({ tenantId: T1, queryString: '*', sortFields: [{ name: 'lastName', order: 'desc' }] })).ids).toEqual([U[2], U[1], U[3]]);
+    expect((await index.search({ tenantId: T1, queryString: 'ann.smithers@example.com' })).ids).toEqual([U[2]]);
+    // Writes after the upgrade keep the old layout working.
+    await index.apply({ upserts: [{ id: U[4]!, tenantId: T1, position: 9, user: { email: 'al@example.com', lastName: 'Smithson' } }], deletes: [{ id: U[1]!, position: 10 }] });
+    expect((await index.search({ tenantId: T1, queryString: 'smith', sortFields: [{ name: 'lastName' }] })).ids).toEqual([U[2], U[4]]);
+    await index.close();
+    for (const f of [path, `${path}-wal`, `${path}-shm`]) rmSync(f, { force: true });
   });
 });
