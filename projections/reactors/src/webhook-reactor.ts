@@ -98,12 +98,14 @@ export class WebhookReactor implements ProjectionHandler {
       for (const { event, publics } of routed) {
         for (const pub of publics) {
           const tenantId = pub.tenantId;
+          // The webhooks that want this event, first: with none (every login when no webhook takes
+          // user.login.success) the tenant is not read at all.
+          const targets = hooks.filter((hook) => hook.eventsEnabled?.[pub.type] && (hook.global || (tenantId && hook.tenantIds?.includes(tenantId))));
+          if (targets.length === 0) continue;
           if (tenantId && !(await this.tenantEnables(tenantId, pub.type, tenantCache))) continue;
           // A transactional event was already sent, synchronously, before it was appended.
           if (tenantId && transactionTypeOf(tenantCache.get(tenantId), pub.type) !== 'None') continue;
-          for (const hook of hooks) {
-            if (!hook.eventsEnabled?.[pub.type]) continue;
-            if (!hook.global && !(tenantId && hook.tenantIds?.includes(tenantId))) continue;
+          for (const hook of targets) {
             const policy = { ...this.policy, ...validPolicy(hook.deliveryPolicy) };
             jobs.push({
               id: webhookJobId(pub.id, hook.id),
