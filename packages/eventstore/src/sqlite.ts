@@ -96,7 +96,8 @@ function toRecorded(row: EventRow): RecordedEvent {
     id: row.id,
     type: row.type,
     data: JSON.parse(row.data) as unknown,
-    metadata: JSON.parse(row.metadata) as RecordedEvent['metadata'],
+    // Most events carry no metadata: a fresh object without a parse (every runner's read decodes each event).
+    metadata: (row.metadata === '{}' ? {} : JSON.parse(row.metadata)) as RecordedEvent['metadata'],
     streamName: row.stream_name,
     revision: row.revision,
     position: row.position,
