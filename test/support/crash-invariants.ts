@@ -4,6 +4,7 @@
  * webhook for an acknowledged event arrived (more than once only with the same event id).
  */
 import { join } from 'node:path';
+import { normaliseUnique } from '@idstream/domain';
 import { openSqliteViewDatabase, type ViewDocument } from '@idstream/views';
 import { openSqliteSearchIndex, type SearchIndex } from '@idstream/search';
 import type { ReceivedRequest } from './webhook-receiver.js';
@@ -142,4 +143,48 @@ export async function waitUntil(predicate: () => boolean | Promise<boolean>, tim
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   return Date.now() - started;
+}
+
+/**
+ * With the service stopped: every user in the read models the service serves (the collection the
+ * `users` alias names), by id and by email key, with the right email. A direct read for sizes where
+ * two HTTP requests per user would dominate the test (100,000 users); an HTTP sample covers the API.
+ */
+export async function missingInViews(dataDir: string, users: AcknowledgedUser[]): Promise<{ byId: string[]; byEmail: string[] }> {
+  const db = await openSqliteViewDatabase({ path: join(dataDir, 'views.db') });
+  try {
+    const collection = db.collection<{ user: { id: string; email?: string } }>((await db.getAlias('users')) ?? 'users_v1');
+    const byId: string[] = [];
+    const byEmail: string[] = [];
+    for (let i = 0; i < users.length; i += 1_000) {
+      const chunk = users.slice(i, i + 1_000);
+      const found = new Map((await collection.getMany(chunk.map((u) => u.id))).map((doc) => [doc.id, doc]));
+      for (const user of chunk) {
+        const doc = found.get(user.id);
+        if (doc?.body.user.email?.toLowerCase() !== user.email.toLowerCase()) {
+          byId.push(user.id);
+          continue;
+        }
+        // The key the by-email lookup uses (`email:<tenant>:<normalised email>`) leads back to this user.
+        const key = `email:${doc.tenantId}:${normaliseUnique(user.email)}`;
+        if ((await collection.findByKey(key))?.id !== user.id) byEmail.push(user.email);
+      }
+    }
+    return { byId, byEmail };
+  } finally {
+    await db.close();
+  }
+}
+
+/** With the service stopped: how many of `ids` the served read models hold (all-or-nothing checks). */
+export async function presentInViews(dataDir: string, ids: string[]): Promise<number> {
+  const db = await openSqliteViewDatabase({ path: join(dataDir, 'views.db') });
+  try {
+    const collection = db.collection((await db.getAlias('users')) ?? 'users_v1');
+    let present = 0;
+    for (let i = 0; i < ids.length; i += 1_000) present += (await collection.getMany(ids.slice(i, i + 1_000))).length;
+    return present;
+  } finally {
+    await db.close();
+  }
 }
