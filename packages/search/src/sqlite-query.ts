@@ -312,7 +312,10 @@ export class QueryTranslator {
   private columnIn(column: string, values: string[], scope: Scope): Sql {
     if (scope !== ROOT && column === 'u.id') throw new SearchQueryError('[ids] cannot be used inside [nested]');
     if (values.length === 0) return { sql: '0', params: [] };
-    return { sql: `${column} IN (${values.map(() => '?').join(', ')})`, params: values };
+    // Email is indexed for sorting as ((email IS NULL), email, id); naming the first part lets an
+    // exact email use that index (new index versions have no plain email index).
+    const indexed = column === 'u.email' ? '(u.email IS NULL) = 0 AND ' : '';
+    return { sql: `${indexed}${column} IN (${values.map(() => '?').join(', ')})`, params: values };
   }
 
   /** Root fields with their own indexed column (stored lower-cased where normalised). */

@@ -346,7 +346,7 @@ class Store {
         username TEXT,
         doc TEXT${t.inline ? ',\n        terms TEXT' : ''}
       );
-      CREATE INDEX IF NOT EXISTS ${t.users}_email ON ${t.users} (email);
+      ${t.inline ? '' : `CREATE INDEX IF NOT EXISTS ${t.users}_email ON ${t.users} (email);`}
       CREATE INDEX IF NOT EXISTS ${t.users}_username ON ${t.users} (username);
       CREATE VIRTUAL TABLE IF NOT EXISTS ${t.fts} USING fts5(terms, tokenize = 'trigram', detail = 'none'${t.inline ? ", content = '', contentless_delete = 1" : ''});
       CREATE VIRTUAL TABLE IF NOT EXISTS ${t.vocab} USING fts5vocab(${t.fts}, 'row');
@@ -398,7 +398,14 @@ class SqliteSearchIndex implements SearchIndex {
         RETURNING rid`);
       const ftsDelete = store.stmt(`DELETE FROM ${t.fts} WHERE rowid = ?`);
       const ftsInsert = store.stmt(`INSERT INTO ${t.fts} (rowid, terms) VALUES (?, ?)`);
+      // What the index holds for the user before the write: the trigram index is only touched where
+      // needed. A new user (an import is nothing else) has no row to delete, and deleting an absent
+      // rowid from a contentless table still writes tombstones; an update that leaves the text as
+      // it was (a login's lastLoginInstant, data, roles) leaves the trigrams as they were.
+      const prior = store.stmt(`SELECT position, ${t.inline ? 'terms' : '(doc IS NOT NULL)'} AS indexed FROM ${t.users} WHERE id = ?`);
       for (const doc of batch.upserts) {
+        const before = prior.get(doc.id) as { position: number; indexed: string | number | null } | undefined;
+        if (before && before.position >= doc.position) continue;
         const user: Record<string, unknown> = { ...doc.user, id: doc.id, tenantId: doc.tenantId };
         const values = Object.values(DERIVED_COLUMNS).map((c) => c.value(user[c.field]));
         const terms = termsOf(user);
@@ -407,12 +414,14 @@ class SqliteSearchIndex implements SearchIndex {
           | { rid: number }
           | undefined;
         if (!row) continue;
-        ftsDelete.run(row.rid);
+        if (t.inline && before?.indexed === terms) continue;
+        if (before?.indexed) ftsDelete.run(row.rid);
         ftsInsert.run(row.rid, terms);
       }
       for (const del of batch.deletes) {
+        const before = prior.get(del.id) as { position: number; indexed: string | number | null } | undefined;
         const row = tombstone.get(del.id, del.position) as { rid: number } | undefined;
-        if (row) ftsDelete.run(row.rid);
+        if (row && before?.indexed) ftsDelete.run(row.rid);
       }
       if (batch.checkpoint) {
         store

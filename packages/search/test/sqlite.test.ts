@@ -114,6 +114,26 @@ describe('SQLite database engine specifics', () => {
     await index.close();
   });
 
+  it('re-indexes the text of an update that changes it, and finds users an update left unchanged', async () => {
+    const index = openSqliteSearchIndex({ path: ':memory:' });
+    await index.apply({ upserts: fixtures(), deletes: [] });
+    const [john] = fixtures();
+    await index.apply({ upserts: [{ ...john!, position: 20, user: { ...john!.user, lastLoginInstant: 9000, data: { plan: 'platinum' } } }], deletes: [] });
+    expect((await index.search({ tenantId: T1, queryString: 'jsmith' })).ids).toEqual([U[1]]);
+    expect((await index.search({ tenantId: T1, query: JSON.stringify({ term: { 'data.plan': 'platinum' } }) })).ids).toEqual([U[1]]);
+    await index.apply({ upserts: [{ ...john!, position: 21, user: { ...john!.user, email: 'jack@example.net', username: 'jack' } }], deletes: [] });
+    expect((await index.search({ tenantId: T1, queryString: 'jsmith' })).ids).toEqual([]);
+    expect((await index.search({ tenantId: T1, queryString: 'jack@example.net' })).ids).toEqual([U[1]]);
+    expect((await index.search({ tenantId: T1, query: JSON.stringify({ term: { email: 'JACK@example.net' } }) })).ids).toEqual([U[1]]);
+    // Deleted, then created again under the same id (a newer position).
+    await index.apply({ upserts: [], deletes: [{ id: U[1]!, position: 22 }] });
+    expect((await index.search({ tenantId: T1, queryString: 'jack' })).ids).toEqual([]);
+    await index.apply({ upserts: [{ ...john!, position: 23 }], deletes: [] });
+    expect((await index.search({ tenantId: T1, queryString: 'jsmith' })).ids).toEqual([U[1]]);
+    expect((await index.search({ tenantId: T1, queryString: 'jack' })).ids).toEqual([]);
+    await index.close();
+  });
+
   it('keeps no searchable text of a deleted user', async () => {
     const path = `/tmp/idstream-search-${process.pid}-${Date.now()}-erase.db`;
     const index = openSqliteSearchIndex({ path });
