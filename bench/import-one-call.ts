@@ -9,6 +9,7 @@
  * readable by id and by email), so a profile covers the import call alone, not the search catch-up.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hash } from '@idstream/crypto';
@@ -29,6 +30,18 @@ const dataDir = mkdtempSync(join(tmpdir(), 'idstream-import-'));
 const service = await startService(dataDir, profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []);
 const call = (method: string, path: string, body?: string) =>
   fetch(`${service.url}${path}`, { method, headers: { Authorization: BENCH_API_KEY, 'Content-Type': 'application/json' }, ...(body !== undefined && { body }) });
+/** fetch gives up on a response that takes over 300 s (undici's headers timeout); a million users can take longer. */
+const postLong = (path: string, body: string) =>
+  new Promise<{ status: number; text(): Promise<string> }>((resolve, reject) => {
+    const req = request(`${service.url}${path}`, { method: 'POST', headers: { Authorization: BENCH_API_KEY, 'Content-Type': 'application/json' } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: async () => Buffer.concat(chunks).toString() }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
 try {
   const stored = await hash('bench-password-1', { scheme: 'salted-sha256', factor: 1 });
   const users = Array.from({ length: total }, (_, i) => {
@@ -38,7 +51,7 @@ try {
   const body = JSON.stringify({ users });
   const cpuBefore = cpuSecondsOf(service.pid);
   const started = performance.now();
-  const res = await call('POST', '/api/user/import', body);
+  const res = await postLong('/api/user/import', body);
   const answered = (performance.now() - started) / 1000;
   const answeredCpu = cpuSecondsOf(service.pid) - cpuBefore;
   if (res.status !== 200) throw new Error(`import: ${res.status} ${(await res.text()).slice(0, 500)}`);
