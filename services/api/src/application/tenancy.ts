@@ -12,7 +12,12 @@ export async function onlyTenantId(ctx: AppContext): Promise<string | undefined>
 }
 
 export async function resolveTenant(ctx: AppContext, scopedTenantId: string | undefined): Promise<ConfigDocument> {
-  const id = scopedTenantId ?? (await onlyTenantId(ctx));
+  if (scopedTenantId === undefined) {
+    // The common single-tenant case: the listed tenant is the answer (no second read of the same document).
+    const tenants = await ctx.readModels.config.Tenant.list({ limit: 2 });
+    if (tenants.length === 1) return tenants[0]!.body;
+  }
+  const id = scopedTenantId;
   if (!id) {
     throw HttpError.general(400, '[TenantIdRequired]', 'A tenant Id is required for this request: send the X-FusionAuth-TenantId header or use a tenant-locked API key.');
   }
