@@ -131,7 +131,9 @@ interface Key {
  */
 function columnKeys(expr: string, desc: boolean, nullsFirst: boolean): Key[] {
   if (nullsFirst === !desc) return [{ expr, desc, nullsFirst }];
-  return [{ expr: `(${expr} IS NULL)`, desc: nullsFirst, nullsFirst: false }, { expr, desc, nullsFirst }];
+  // Both keys take SQLite's default null placement (an explicit NULLS clause would stop the index
+  // walk): the IS NULL key is never null, and it has already put the column's nulls where they go.
+  return [{ expr: `(${expr} IS NULL)`, desc: nullsFirst, nullsFirst: !nullsFirst }, { expr, desc, nullsFirst: !desc }];
 }
 
 function sortKeys(field: SortField): Key[] {
