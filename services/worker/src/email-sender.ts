@@ -5,9 +5,7 @@
  * to the dev mailbox (`<dataDir>/mailbox/*.eml`) and logs the file name. SMTP failures throw, so the
  * queue retries.
  */
-import { mkdir, unlink, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import nodemailer from 'nodemailer';
+import { unlink } from 'node:fs/promises';
 import type { ChangePasswordStarted, ConfigDocument, ConfigKind, EmailVerificationStarted } from '@idstream/domain';
 import type { EventStore } from '@idstream/eventstore';
 import { PermanentJobError } from '@idstream/jobs';
@@ -15,16 +13,10 @@ import type { Logger } from '@idstream/platform';
 import type { UserViewBody } from '@idstream/projection-user-views';
 import type { EmailJob } from '@idstream/reactors';
 import type { ViewCollection } from '@idstream/views';
-import { configuredTemplateId, defaultEmailTemplates, renderEmail, type EmailTemplateDocument } from './email-templates.js';
+import { configuredTemplateId, defaultEmailTemplates, languagesOf, renderEmail, templateOrDefault } from './email-templates.js';
+import { createSmtpTransport, senderOf, writeToDevMailbox, type SmtpSettings } from './mail-delivery.js';
 
-export interface SmtpSettings {
-  host: string;
-  port: number;
-  secure: boolean;
-  user?: string;
-  password?: string;
-  from: string;
-}
+export type { SmtpSettings } from './mail-delivery.js';
 
 export interface EmailSenderDeps {
   eventStore: EventStore;
@@ -41,14 +33,7 @@ export interface EmailSenderDeps {
 }
 
 export function createEmailSender(deps: EmailSenderDeps) {
-  const transport = deps.smtp
-    ? nodemailer.createTransport({
-        host: deps.smtp.host,
-        port: deps.smtp.port,
-        secure: deps.smtp.secure,
-        ...(deps.smtp.user && { auth: { user: deps.smtp.user, pass: deps.smtp.password ?? '' } }),
-      })
-    : undefined;
+  const transport = createSmtpTransport(deps.smtp);
 
   return async function send(job: EmailJob): Promise<void> {
     const [source] = await deps.eventStore.readStream(job.streamName, { fromRevision: job.revision, maxCount: 1 });
@@ -61,7 +46,7 @@ export function createEmailSender(deps: EmailSenderDeps) {
     const code = data.sealedCode ? deps.openSealed(data.sealedCode) : undefined;
     const tenant = (await deps.config.Tenant.get(job.tenantId))?.body;
     const application = data.applicationId ? (await deps.config.Application.get(data.applicationId))?.body : undefined;
-    const template = await templateFor(job.kind, tenant, application, deps.config.EmailTemplate, deps.logger);
+    const template = await templateOrDefault(deps.config.EmailTemplate, configuredTemplateId(job.kind, tenant, application), defaultEmailTemplates[job.kind], deps.logger, { kind: job.kind });
     const message = renderEmail(template, {
       user,
       ...(application && { application: withoutSecrets(application) }),
@@ -69,19 +54,13 @@ export function createEmailSender(deps: EmailSenderDeps) {
       ...(job.kind === 'verification' ? { verificationId: id, ...(code && { verificationOneTimeCode: code }) } : { changePasswordId: id }),
       ...(data.state && { state: data.state }),
       baseUrl: deps.baseUrl ?? '',
-    }, Array.isArray(user.preferredLanguages) ? (user.preferredLanguages as string[]) : []);
-    const address = message.fromEmail ?? deps.smtp?.from ?? 'no-reply@idstream.local';
-    const from = message.fromName ? { name: message.fromName, address } : address;
+    }, languagesOf(user));
+    const { from } = senderOf(message, deps.smtp);
     if (transport) {
       await transport.sendMail({ from, to, subject: message.subject, text: message.text, html: message.html });
       return;
     }
-    const dir = join(deps.dataDir, 'mailbox');
-    await mkdir(dir, { recursive: true, mode: 0o700 });
-    const file = join(dir, `${Date.now()}-${job.kind}-${source.id}.eml`);
-    const fromHeader = typeof from === 'string' ? from : `"${from.name.replace(/["\\\r\n]/g, '')}" <${from.address}>`;
-    const eml = `From: ${fromHeader}\r\nTo: ${to}\r\nSubject: ${message.subject.replace(/[\r\n]/g, ' ')}\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n${message.text}`;
-    await writeFile(file, eml, { mode: 0o600 });
+    const file = await writeToDevMailbox(deps.dataDir, `${job.kind}-${source.id}`, { from, to, subject: message.subject, text: message.text });
     // A hard delete that ran while this message was being written did not see the file: drop it.
     if (!(await deps.users().get(job.userId))) {
       await unlink(file).catch(() => undefined);
@@ -89,19 +68,6 @@ export function createEmailSender(deps: EmailSenderDeps) {
     }
     deps.logger.info({ file, kind: job.kind }, 'email written to the dev mailbox (no SMTP configured)');
   };
-}
-
-/**
- * The configured template, or the shipped default when none is configured. A configured id that no
- * longer exists (deleted template) also falls back to the default rather than losing the email.
- */
-async function templateFor(kind: EmailJob['kind'], tenant: ConfigDocument | undefined, application: ConfigDocument | undefined, templates: ViewCollection<ConfigDocument>, logger: Logger): Promise<EmailTemplateDocument> {
-  const id = configuredTemplateId(kind, tenant, application);
-  if (!id) return defaultEmailTemplates[kind];
-  const configured = (await templates.get(id))?.body as EmailTemplateDocument | undefined;
-  if (configured) return configured;
-  logger.warn({ templateId: id, kind }, 'configured email template not found; sending the default');
-  return defaultEmailTemplates[kind];
 }
 
 /** Configuration handed to templates never carries credentials. */

@@ -5,7 +5,9 @@
  * `emailConfiguration`, then the shipped default) and rendering in the recipient's language.
  */
 import type { ConfigDocument } from '@idstream/domain';
+import type { Logger } from '@idstream/platform';
 import type { EmailKind } from '@idstream/reactors';
+import type { ViewCollection } from '@idstream/views';
 import { renderTemplate, type TemplateValues } from './email-template-engine.js';
 
 export interface EmailTemplateDocument {
@@ -69,6 +71,30 @@ export function configuredTemplateId(kind: EmailKind, tenant?: ConfigDocument, a
     return typeof value === 'string' && value !== '' ? value.toLowerCase() : undefined;
   };
   return of(application) ?? of(tenant);
+}
+
+/**
+ * The configured template, or `fallback` (the shipped default) when none is configured. A configured
+ * id that no longer exists (deleted template) also falls back rather than losing the email.
+ */
+export async function templateOrDefault(
+  templates: ViewCollection<ConfigDocument>,
+  id: string | undefined,
+  fallback: EmailTemplateDocument,
+  logger: Logger,
+  context: { kind: string },
+): Promise<EmailTemplateDocument> {
+  if (!id) return fallback;
+  const configured = (await templates.get(id))?.body as EmailTemplateDocument | undefined;
+  if (configured) return configured;
+  logger.warn({ templateId: id, ...context }, 'configured email template not found; sending the default');
+  return fallback;
+}
+
+/** A user's `preferredLanguages`, which pick the localized parts of a template. */
+export function languagesOf(user: object): string[] {
+  const languages = (user as { preferredLanguages?: unknown }).preferredLanguages;
+  return Array.isArray(languages) ? (languages as string[]) : [];
 }
 
 /**

@@ -3,7 +3,8 @@ import type { JobQueue, Worker } from '@idstream/jobs';
 import type { Logger } from '@idstream/platform';
 import type { ReadModels } from '@idstream/projector';
 import { EMAIL_QUEUE, type EmailJob } from '@idstream/reactors';
-import { createEmailSender, type SmtpSettings } from './email-sender.js';
+import { createEmailSender } from './email-sender.js';
+import { logEmailAttempt, type SmtpSettings } from './mail-delivery.js';
 
 export interface EmailWorkerOptions {
   openSealed(sealed: string): string;
@@ -17,9 +18,6 @@ export function startEmailWorker(deps: { eventStore: EventStore; jobs: JobQueue;
   const send = createEmailSender({ eventStore: deps.eventStore, users: () => deps.readModels.users, config: deps.readModels.config, logger: deps.logger, ...options });
   return deps.jobs.work<EmailJob>(EMAIL_QUEUE, (job) => send(job), {
     concurrency: 4,
-    onAttempt: (outcome) => {
-      const level = outcome.status === 'completed' ? 'debug' : 'warn';
-      deps.logger[level]({ job: outcome.context.id, attempt: outcome.context.attempt, status: outcome.status, error: outcome.error }, 'email attempt');
-    },
+    onAttempt: (outcome) => logEmailAttempt(deps.logger, outcome, 'email attempt'),
   });
 }

@@ -17,15 +17,9 @@ import { PermanentJobError, type JobContext, type JobQueue, type Worker } from '
 import type { Logger, SecretBox } from '@idstream/platform';
 import type { ReadModels } from '@idstream/projector';
 import { PASSWORDLESS_EMAIL_QUEUE, type PasswordlessEmailJob } from '@idstream/reactors';
+import { createSmtpTransport, DEFAULT_FROM_ADDRESS, logEmailAttempt, smtpFailure, type SmtpSettings } from './mail-delivery.js';
 
-export interface SmtpSettings {
-  host: string;
-  port: number;
-  secure: boolean;
-  user?: string;
-  password?: string;
-  from: string;
-}
+export type { SmtpSettings } from './mail-delivery.js';
 
 export interface PasswordlessEmailSettings {
   smtp?: SmtpSettings;
@@ -82,18 +76,16 @@ export function startPasswordlessEmailWorker(deps: PasswordlessEmailDependencies
       try {
         await deliver(composed.email);
       } catch (error) {
-        details.error = describeFailure(error, composed.email.to);
-        // A 5xx reply is the server's final word (unknown mailbox, refused sender): retrying cannot help.
-        const code = (error as { responseCode?: number }).responseCode;
-        if (typeof code === 'number' && code >= 500) throw new PermanentJobError(details.error);
-        throw new Error(details.error);
+        // Capped: the message is recorded in the `PasswordlessEmailFailed` event.
+        const failure = smtpFailure(error, composed.email.to, 300);
+        details.error = failure.message;
+        throw failure;
       }
     },
     {
       concurrency: 4,
       onAttempt: async (outcome) => {
-        const level = outcome.status === 'completed' ? 'debug' : 'warn';
-        deps.logger[level]({ job: outcome.context.id, attempt: outcome.context.attempt, status: outcome.status, error: outcome.error }, 'passwordless email attempt');
+        logEmailAttempt(deps.logger, outcome, 'passwordless email attempt');
         const details = tries.get(outcome.context.id);
         tries.delete(outcome.context.id);
         if (!details || outcome.status === 'retrying') return;
@@ -115,12 +107,6 @@ async function recordOutcome(deps: PasswordlessEmailDependencies, details: TryDe
   } catch (error) {
     deps.logger.error({ err: error, stream: details.job.streamName }, 'could not record a passwordless email outcome');
   }
-}
-
-/** A failure's message without the recipient's address (SMTP replies often quote it). */
-function describeFailure(error: unknown, recipient: string): string {
-  const message = error instanceof Error ? error.message : String(error);
-  return message.split(recipient).join('<recipient>').slice(0, 300);
 }
 
 /**
@@ -173,13 +159,8 @@ export async function composePasswordlessEmail(
 
 function createMailer(settings: PasswordlessEmailSettings): (email: OutgoingEmail) => Promise<void> {
   const smtp = settings.smtp;
-  if (smtp) {
-    const transport = nodemailer.createTransport({
-      host: smtp.host,
-      port: smtp.port,
-      secure: smtp.secure,
-      ...(smtp.user && { auth: { user: smtp.user, pass: smtp.password ?? '' } }),
-    });
+  const transport = createSmtpTransport(smtp);
+  if (smtp && transport) {
     return async (email) => {
       await transport.sendMail({ from: smtp.from, ...email });
     };
@@ -188,7 +169,7 @@ function createMailer(settings: PasswordlessEmailSettings): (email: OutgoingEmai
   return async (email) => {
     // Dev mailbox: the full message as an .eml file, readable by the data directory's owner only.
     const transport = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
-    const info = await transport.sendMail({ from: 'no-reply@idstream.local', ...email });
+    const info = await transport.sendMail({ from: DEFAULT_FROM_ADDRESS, ...email });
     await mkdir(mailbox, { recursive: true, mode: 0o700 });
     const file = join(mailbox, `${Date.now()}-${info.messageId.replace(/[^\w.-]/g, '')}.eml`);
     // Written aside, then renamed: a reader never sees half a message.
