@@ -6,9 +6,8 @@
  */
 import type { ChangePasswordStarted, EmailVerificationStarted } from '@idstream/domain';
 import type { RecordedEvent } from '@idstream/eventstore';
-import type { JobQueue, JobSpec } from '@idstream/jobs';
-import type { ProjectionHandler } from '@idstream/projection-runner';
-import type { ViewDatabase } from '@idstream/views';
+import type { JobSpec } from '@idstream/jobs';
+import { EventJobReactor } from './event-job-reactor.js';
 
 export const EMAIL_QUEUE = 'emails';
 /** SecretBox purpose of ids and codes sealed into events for the email worker. */
@@ -35,35 +34,22 @@ export function emailKindOf(event: { type: string; data: unknown }): EmailKind |
   return undefined;
 }
 
-export class EmailReactor implements ProjectionHandler {
+export class EmailReactor extends EventJobReactor<EmailJob> {
   readonly name = 'email-reactor';
 
-  constructor(private readonly db: ViewDatabase, private readonly jobs: JobQueue) {}
-
-  getCheckpoint(): Promise<number | undefined> {
-    return this.db.getCheckpoint(this.name);
-  }
-
-  async applyBatch(events: RecordedEvent[]): Promise<void> {
-    const last = events[events.length - 1];
-    if (!last) return;
-    const jobs: JobSpec<EmailJob>[] = [];
-    for (const event of events) {
-      const kind = emailKindOf(event);
-      if (!kind) continue;
-      const { userId, tenantId } = event.data as { userId: string; tenantId: string };
-      jobs.push({
-        // `.`, not `:`: BullMQ refuses `:` in custom job ids (every email enqueue failed on Redis).
-        id: `email.${event.id}`,
-        queue: EMAIL_QUEUE,
-        lane: `email:${userId}`,
-        payload: { kind, userId, tenantId, streamName: event.streamName, revision: event.revision },
-        maxAttempts: 10,
-        maxAgeMs: 24 * 3_600_000,
-        backoff: { initialDelayMs: 1_000, maxDelayMs: 10 * 60_000, jitter: 0.2 },
-      });
-    }
-    if (jobs.length > 0) await this.jobs.enqueue(jobs);
-    await this.db.setCheckpoint({ name: this.name, position: last.position });
+  protected jobFor(event: RecordedEvent): JobSpec<EmailJob> | undefined {
+    const kind = emailKindOf(event);
+    if (!kind) return undefined;
+    const { userId, tenantId } = event.data as { userId: string; tenantId: string };
+    return {
+      // `.`, not `:`: BullMQ refuses `:` in custom job ids (every email enqueue failed on Redis).
+      id: `email.${event.id}`,
+      queue: EMAIL_QUEUE,
+      lane: `email:${userId}`,
+      payload: { kind, userId, tenantId, streamName: event.streamName, revision: event.revision },
+      maxAttempts: 10,
+      maxAgeMs: 24 * 3_600_000,
+      backoff: { initialDelayMs: 1_000, maxDelayMs: 10 * 60_000, jitter: 0.2 },
+    };
   }
 }

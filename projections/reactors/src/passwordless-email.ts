@@ -4,9 +4,8 @@
  */
 import type { PasswordlessCodeSent } from '@idstream/domain';
 import type { RecordedEvent } from '@idstream/eventstore';
-import type { JobQueue, JobSpec } from '@idstream/jobs';
-import type { ProjectionHandler } from '@idstream/projection-runner';
-import type { ViewDatabase } from '@idstream/views';
+import type { JobSpec } from '@idstream/jobs';
+import { EventJobReactor } from './event-job-reactor.js';
 
 export const PASSWORDLESS_EMAIL_QUEUE = 'passwordless-email';
 
@@ -18,36 +17,20 @@ export interface PasswordlessEmailJob {
   applicationId: string;
 }
 
-export class PasswordlessEmailReactor implements ProjectionHandler {
+export class PasswordlessEmailReactor extends EventJobReactor<PasswordlessEmailJob> {
   readonly name = 'passwordless-email-reactor';
 
-  constructor(
-    private readonly db: ViewDatabase,
-    private readonly jobs: JobQueue,
-  ) {}
-
-  getCheckpoint(): Promise<number | undefined> {
-    return this.db.getCheckpoint(this.name);
-  }
-
-  async applyBatch(events: RecordedEvent[]): Promise<void> {
-    const last = events[events.length - 1];
-    if (!last) return;
-    const jobs: JobSpec<PasswordlessEmailJob>[] = events
-      .filter((event) => event.type === 'PasswordlessCodeSent')
-      .map((event) => {
-        const data = event.data as PasswordlessCodeSent['data'];
-        return {
-          id: `passwordless-email.${event.id}`,
-          queue: PASSWORDLESS_EMAIL_QUEUE,
-          payload: { streamName: event.streamName, issuedRevision: data.issuedRevision, userId: data.userId, applicationId: data.applicationId },
-          maxAttempts: 6,
-          // A code lives minutes; an email arriving after that is useless.
-          maxAgeMs: 15 * 60_000,
-          backoff: { initialDelayMs: 500, maxDelayMs: 60_000, jitter: 0.2 },
-        };
-      });
-    if (jobs.length > 0) await this.jobs.enqueue(jobs);
-    await this.db.setCheckpoint({ name: this.name, position: last.position });
+  protected jobFor(event: RecordedEvent): JobSpec<PasswordlessEmailJob> | undefined {
+    if (event.type !== 'PasswordlessCodeSent') return undefined;
+    const data = event.data as PasswordlessCodeSent['data'];
+    return {
+      id: `passwordless-email.${event.id}`,
+      queue: PASSWORDLESS_EMAIL_QUEUE,
+      payload: { streamName: event.streamName, issuedRevision: data.issuedRevision, userId: data.userId, applicationId: data.applicationId },
+      maxAttempts: 6,
+      // A code lives minutes; an email arriving after that is useless.
+      maxAgeMs: 15 * 60_000,
+      backoff: { initialDelayMs: 500, maxDelayMs: 60_000, jitter: 0.2 },
+    };
   }
 }

@@ -5,9 +5,8 @@
  */
 import type { TwoFactorCodeSent } from '@idstream/domain';
 import type { RecordedEvent } from '@idstream/eventstore';
-import type { JobQueue, JobSpec } from '@idstream/jobs';
-import type { ProjectionHandler } from '@idstream/projection-runner';
-import type { ViewDatabase } from '@idstream/views';
+import type { JobSpec } from '@idstream/jobs';
+import { EventJobReactor } from './event-job-reactor.js';
 
 export const TWO_FACTOR_EMAIL_QUEUE = 'two-factor-email';
 
@@ -19,39 +18,23 @@ export interface TwoFactorEmailJob {
   tenantId: string;
 }
 
-export class TwoFactorEmailReactor implements ProjectionHandler {
+export class TwoFactorEmailReactor extends EventJobReactor<TwoFactorEmailJob> {
   readonly name = 'two-factor-email-reactor';
 
-  constructor(
-    private readonly db: ViewDatabase,
-    private readonly jobs: JobQueue,
-  ) {}
-
-  getCheckpoint(): Promise<number | undefined> {
-    return this.db.getCheckpoint(this.name);
-  }
-
-  async applyBatch(events: RecordedEvent[]): Promise<void> {
-    const last = events[events.length - 1];
-    if (!last) return;
-    const jobs: JobSpec<TwoFactorEmailJob>[] = [];
-    for (const event of events) {
-      if (event.type !== 'TwoFactorCodeSent') continue;
-      const data = event.data as TwoFactorCodeSent['data'];
-      // SMS codes would need an SMS messenger, which Idstream does not have.
-      if (!data.email) continue;
-      jobs.push({
-        id: `two-factor-email.${event.id}`,
-        queue: TWO_FACTOR_EMAIL_QUEUE,
-        lane: `two-factor-email:${data.userId}`,
-        payload: { streamName: event.streamName, revision: event.revision, userId: data.userId, tenantId: data.tenantId },
-        maxAttempts: 6,
-        // A pending two-factor login lives minutes: a code arriving later is useless.
-        maxAgeMs: 10 * 60_000,
-        backoff: { initialDelayMs: 500, maxDelayMs: 30_000, jitter: 0.2 },
-      });
-    }
-    if (jobs.length > 0) await this.jobs.enqueue(jobs);
-    await this.db.setCheckpoint({ name: this.name, position: last.position });
+  protected jobFor(event: RecordedEvent): JobSpec<TwoFactorEmailJob> | undefined {
+    if (event.type !== 'TwoFactorCodeSent') return undefined;
+    const data = event.data as TwoFactorCodeSent['data'];
+    // SMS codes would need an SMS messenger, which Idstream does not have.
+    if (!data.email) return undefined;
+    return {
+      id: `two-factor-email.${event.id}`,
+      queue: TWO_FACTOR_EMAIL_QUEUE,
+      lane: `two-factor-email:${data.userId}`,
+      payload: { streamName: event.streamName, revision: event.revision, userId: data.userId, tenantId: data.tenantId },
+      maxAttempts: 6,
+      // A pending two-factor login lives minutes: a code arriving later is useless.
+      maxAgeMs: 10 * 60_000,
+      backoff: { initialDelayMs: 500, maxDelayMs: 30_000, jitter: 0.2 },
+    };
   }
 }
