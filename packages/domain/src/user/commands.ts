@@ -1,4 +1,4 @@
-import type { RequestInfo } from './events.js';
+import type { ChangePasswordStarted, EmailVerificationStarted, RequestInfo } from './events.js';
 import type { Registration, StoredPassword, UserRecord } from './types.js';
 
 export interface CreateUser {
@@ -45,26 +45,15 @@ export interface ChangePassword {
 
 export interface RehashPassword { type: 'RehashPassword'; password: StoredPassword; instant: number }
 
-export interface StartChangePassword {
+/** A start command carries what its event records, less the user and tenant the decider adds. */
+type StartedEventData<E extends { data: object }> = Omit<E['data'], 'userId' | 'tenantId'>;
+
+export interface StartChangePassword extends StartedEventData<ChangePasswordStarted> {
   type: 'StartChangePassword';
-  idHash: string;
-  expiresAt: number;
-  reason: 'forgot' | 'setup';
-  sendEmail: boolean;
-  sealedId?: string;
-  applicationId?: string;
-  state?: Record<string, unknown>;
 }
 
-export interface StartEmailVerification {
+export interface StartEmailVerification extends StartedEventData<EmailVerificationStarted> {
   type: 'StartEmailVerification';
-  idHash: string;
-  codeHash?: string;
-  expiresAt: number;
-  sendEmail: boolean;
-  sealedId?: string;
-  sealedCode?: string;
-  applicationId?: string;
 }
 
 /** Verifies the email: by the verification id (digest, and code digest when the tenant asks for one), or by an admin. */
