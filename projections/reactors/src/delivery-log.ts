@@ -14,15 +14,8 @@ export const DELIVERY_LOG_CHECKPOINT = 'webhook-delivery-log';
 /** Older attempts drop off a document's list (the events keep them all). */
 const MAX_ATTEMPTS_KEPT = 100;
 
-export interface DeliveryAttempt {
-  attempt: number;
-  outcome: DeliveryOutcome;
-  status?: number;
-  latencyMs: number;
-  error?: string;
-  attemptedAt: number;
-  nextAttemptAt?: number;
-}
+/** One attempt as its `WebhookAttempted` event recorded it (the document names the webhook and event once). */
+export type DeliveryAttempt = Omit<WebhookAttemptedData, 'webhookId' | 'eventId' | 'eventType'>;
 
 export interface DeliveryLogBody {
   webhookId: string;
