@@ -12,6 +12,7 @@ export interface LoginRecordCriteria {
   end?: number;
 }
 
+/** A login as FusionAuth presents it (login record search, recent logins). */
 export interface PresentedLoginRecord {
   applicationId?: string;
   applicationName?: string;
@@ -38,8 +39,7 @@ export async function searchLoginRecords(
   const page = all.slice(input.startRow, input.startRow + input.numberOfResults);
   // Names and login ids are resolved now: FusionAuth documents both as values that may change.
   const users = new Map((await ctx.readModels.users.getMany([...new Set(page.map((r) => r.userId))])).map((u) => [u.id, u.body.user]));
-  const appIds = [...new Set(page.flatMap((r) => (r.applicationId ? [r.applicationId] : [])))];
-  const apps = new Map((await ctx.readModels.config.Application.getMany(appIds)).map((a) => [a.id, a.body.name as string | undefined]));
+  const apps = await applicationNames(ctx, page);
   const logins = page.map((r) => {
     const user = users.get(r.userId);
     const loginId = r.loginId ?? user?.email ?? user?.username;
@@ -47,6 +47,12 @@ export async function searchLoginRecords(
     return { ...(r.applicationId && { applicationId: r.applicationId }), ...(applicationName && { applicationName }), instant: r.instant, ...(r.ipAddress && { ipAddress: r.ipAddress }), ...(loginId && { loginId }), userId: r.userId };
   });
   return { logins, ...(input.retrieveTotal && { total: all.length }) };
+}
+
+/** The names of the applications some logins name (read now: an application's name may change). */
+export async function applicationNames(ctx: AppContext, logins: { applicationId?: string }[]): Promise<Map<string, string | undefined>> {
+  const ids = [...new Set(logins.flatMap((l) => (l.applicationId ? [l.applicationId] : [])))];
+  return new Map((await ctx.readModels.config.Application.getMany(ids)).map((a) => [a.id, a.body.name as string | undefined]));
 }
 
 export const DEFAULT_EXPORT_FORMAT = 'M/d/yyyy hh:mm:ss a z';

@@ -6,15 +6,9 @@ import { NotFoundError, loginStream, userStream, type LoginSucceeded } from '@id
 import type { AppContext } from './context.js';
 import { findUser } from './users.js';
 import { passwordlessHistoryEvents } from './passwordless-history.js';
+import { applicationNames, type PresentedLoginRecord } from './login-records.js';
 
-export interface RecentLogin {
-  applicationId?: string;
-  applicationName?: string;
-  instant: number;
-  ipAddress?: string;
-  loginId?: string;
-  userId: string;
-}
+export type RecentLogin = PresentedLoginRecord;
 
 /** Newest first. With a user: its login stream; without: the tenant's login records. */
 export async function recentLogins(ctx: AppContext, input: { userId?: string; offset: number; limit: number; scopeTenantId?: string }): Promise<RecentLogin[]> {
@@ -37,11 +31,9 @@ export async function recentLogins(ctx: AppContext, input: { userId?: string; of
     const records = end === 0 ? [] : await ctx.readModels.loginRecords.list({ ...scope, offset: start, limit: end - start });
     logins = records.reverse().map((r) => ({ ...r.body }));
   }
-  const names = new Map<string, string | undefined>();
+  const names = await applicationNames(ctx, logins);
   for (const login of logins) {
-    if (!login.applicationId) continue;
-    if (!names.has(login.applicationId)) names.set(login.applicationId, (await ctx.readModels.config.Application.get(login.applicationId))?.body.name as string | undefined);
-    const name = names.get(login.applicationId);
+    const name = login.applicationId ? names.get(login.applicationId) : undefined;
     if (name) login.applicationName = name;
   }
   return logins;
