@@ -3,3 +3,4 @@ export * from './passwordless-email.js';
 export * from './webhook-sender.js';
 export { parseTemplate, renderTemplate, TemplateSyntaxError } from './email-template-engine.js';
 export { defaultEmailTemplates, renderEmail, templateIdFields, type EmailTemplateDocument } from './email-templates.js';
+export * from './from-config.js';
