@@ -31,6 +31,12 @@ export interface IdstreamConfig {
   /** Base URL of this service as users reach it (links in emails). */
   publicUrl?: string;
   trustProxy: boolean;
+  /**
+   * Embedded mode (api + projector roles): run projections, reactors and the job worker in a worker
+   * thread instead of on the API's event loop. Off by default: on 2 cores it measured 1–2 ms more CPU
+   * per write and a slower append → view (docs/benchmarks.md).
+   */
+  projectorThread: boolean;
   /** Base URL of Facebook's Graph API (a local stand-in in tests). */
   facebookGraphUrl: string;
   /** OTLP/HTTP collector base URL; tracing is on when set (spans go to `<url>/v1/traces`). */
@@ -82,6 +88,7 @@ export function loadConfig(env: Env = process.env): IdstreamConfig {
     ),
     ...withValue('publicUrl', url(env, 'IDSTREAM_PUBLIC_URL', ['http:', 'https:'])),
     trustProxy: boolean(env, 'IDSTREAM_TRUST_PROXY', false),
+    projectorThread: boolean(env, 'IDSTREAM_PROJECTOR_THREAD', false),
     facebookGraphUrl: url(env, 'IDSTREAM_FACEBOOK_GRAPH_URL', ['http:', 'https:']) ?? 'https://graph.facebook.com',
     ...withValue('otlpEndpoint', url(env, 'OTEL_EXPORTER_OTLP_ENDPOINT', ['http:', 'https:'])),
     serviceName: optional(env, 'OTEL_SERVICE_NAME') ?? 'idstream',

@@ -36,11 +36,10 @@ export interface RunningIdstream {
 export async function startIdstream(config: IdstreamConfig, options: { logger?: Logger } = {}): Promise<RunningIdstream> {
   const logger = options.logger ?? createLogger(config);
   if (initTracing({ ...(config.otlpEndpoint && { otlpEndpoint: config.otlpEndpoint }), serviceName: config.serviceName })) logger.info({ endpoint: config.otlpEndpoint }, 'tracing to OTLP');
-  // With the api role, projections and the job worker run in a worker thread: on the second core,
-  // beside the API's event loop instead of on it (measured in bench scenarios 1, 2, 3, 5). It is
-  // spawned first, so that loading its modules overlaps the opening of the stores here.
-  // `IDSTREAM_PROJECTOR_THREAD=0` keeps them on the API's thread (for comparisons, as the bench does).
-  const inThread = config.roles.includes('api') && config.roles.includes('projector') && process.env.IDSTREAM_PROJECTOR_THREAD !== '0';
+  // With `projectorThread`, projections and the job worker run in a worker thread, beside the API's
+  // event loop instead of on it. It is spawned first, so that loading its modules overlaps the opening
+  // of the stores here. Off by default: measured costlier on 2 cores (bench scenarios 2 and 5).
+  const inThread = config.projectorThread && config.roles.includes('api') && config.roles.includes('projector');
   const thread = inThread ? ProjectorThread.spawn(config, { logger, worker: config.roles.includes('worker') }) : undefined;
   const adapters = await openAdapters(config, logger);
   const readModels = await resolveReadModels(adapters.views, adapters.search);
