@@ -4,10 +4,55 @@
  * projector polls the checkpoint the projector stores.
  */
 import type { ProjectionRunner } from './runner.js';
-import { ProjectionTimeoutError } from './runner.js';
+
+export class ProjectionTimeoutError extends Error {
+  override readonly name = 'ProjectionTimeoutError';
+  constructor(readonly projection: string, readonly wanted: number, readonly reached: number) {
+    super(`Projection ${projection} did not reach position ${wanted} in time (at ${reached})`);
+  }
+}
 
 export interface PositionWaiter {
   waitFor(position: number, timeoutMs?: number): Promise<void>;
+}
+
+/**
+ * The requests waiting for one projection to reach a position, released as it advances: the runner
+ * holds one, and so does the API thread's handle of a runner in the projector thread.
+ */
+export class PositionWaiters {
+  private waiters: { position: number; resolve(): void }[] = [];
+
+  /** `reached` tells the projection's name and applied position now. */
+  constructor(private readonly reached: () => { name: string; position: number }) {}
+
+  /** Resolves once `position` has been applied, or rejects after `timeoutMs`. */
+  waitFor(position: number, timeoutMs = 10_000): Promise<void> {
+    if (this.reached().position >= position) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const waiter = {
+        position,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      };
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== waiter);
+        const now = this.reached();
+        reject(new ProjectionTimeoutError(now.name, position, now.position));
+      }, timeoutMs);
+      this.waiters.push(waiter);
+    });
+  }
+
+  /** Resolves every waiter at or below `position`. */
+  release(position: number): void {
+    if (this.waiters.length === 0) return;
+    const ready = this.waiters.filter((w) => w.position <= position);
+    this.waiters = this.waiters.filter((w) => w.position > position);
+    for (const waiter of ready) waiter.resolve();
+  }
 }
 
 export function localWaiter(runner: ProjectionRunner): PositionWaiter {

@@ -6,6 +6,7 @@
 import type { EventStore, RecordedEvent, Subscription } from '@idstream/eventstore';
 import type { ProjectionHandler } from './handler.js';
 import { traceBatch } from './tracing.js';
+import { PositionWaiters } from './position-waiter.js';
 
 export interface RunnerOptions {
   batchSize?: number;
@@ -18,17 +19,12 @@ export interface RunnerOptions {
   onApplied?(runner: ProjectionRunner): void;
 }
 
-interface Waiter {
-  position: number;
-  resolve(): void;
-}
-
 export class ProjectionRunner {
   private subscription?: Subscription;
   private buffer: RecordedEvent[] = [];
   private draining?: Promise<void>;
   private spaceAvailable?: { promise: Promise<void>; resolve(): void };
-  private waiters: Waiter[] = [];
+  private readonly waiters = new PositionWaiters(() => ({ name: this.handler.name, position: this.appliedPosition }));
   private stopped = false;
   private appliedPosition = 0;
 
@@ -60,21 +56,7 @@ export class ProjectionRunner {
 
   /** Resolves once every event up to `position` has been applied, or rejects after `timeoutMs`. */
   waitFor(position: number, timeoutMs = 10_000): Promise<void> {
-    if (this.appliedPosition >= position) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const waiter: Waiter = {
-        position,
-        resolve: () => {
-          clearTimeout(timer);
-          resolve();
-        },
-      };
-      const timer = setTimeout(() => {
-        this.waiters = this.waiters.filter((w) => w !== waiter);
-        reject(new ProjectionTimeoutError(this.handler.name, position, this.appliedPosition));
-      }, timeoutMs);
-      this.waiters.push(waiter);
-    });
+    return this.waiters.waitFor(position, timeoutMs);
   }
 
   /** Resolves once the projection has caught up with the store's head at the time of the call. */
@@ -122,7 +104,7 @@ export class ProjectionRunner {
       }
       this.buffer = this.buffer.slice(batch.length);
       this.appliedPosition = batch[batch.length - 1]!.position;
-      this.releaseWaiters();
+      this.waiters.release(this.appliedPosition);
       this.options.onApplied?.(this);
       if (this.spaceAvailable && this.buffer.length < (this.options.maxBuffered ?? 5_000)) {
         this.spaceAvailable.resolve();
@@ -131,19 +113,6 @@ export class ProjectionRunner {
     }
   }
 
-  private releaseWaiters(): void {
-    if (this.waiters.length === 0) return;
-    const ready = this.waiters.filter((w) => w.position <= this.appliedPosition);
-    this.waiters = this.waiters.filter((w) => w.position > this.appliedPosition);
-    for (const waiter of ready) waiter.resolve();
-  }
-}
-
-export class ProjectionTimeoutError extends Error {
-  override readonly name = 'ProjectionTimeoutError';
-  constructor(readonly projection: string, readonly wanted: number, readonly reached: number) {
-    super(`Projection ${projection} did not reach position ${wanted} in time (at ${reached})`);
-  }
 }
 
 function deferred(): { promise: Promise<void>; resolve(): void } {

@@ -8,7 +8,7 @@ import { Worker } from 'node:worker_threads';
 import type { IdstreamConfig } from '@idstream/config';
 import type { EventStore } from '@idstream/eventstore';
 import type { AppendObservation, JobObservation, Logger } from '@idstream/platform';
-import { ProjectionTimeoutError, type PositionWaiter, type ProjectionRunner } from '@idstream/projection-runner';
+import { PositionWaiters, type PositionWaiter, type ProjectionRunner } from '@idstream/projection-runner';
 import type { Projector } from '@idstream/projector';
 import type { FromThread, ToThread } from './protocol.js';
 
@@ -28,11 +28,6 @@ export type ProjectorHandle = { readonly [K in RunnerKey]: RunnerHandle } & {
   runners(): Record<string, RunnerHandle>;
 };
 
-interface Waiter {
-  position: number;
-  resolve(): void;
-}
-
 /** Observations from the thread are replayed into the API thread's metrics source. */
 export interface ObservationSink {
   emitAppend(observation: AppendObservation): void;
@@ -44,7 +39,7 @@ const RESTART_DELAY_MS = 1_000;
 
 export class ProjectorThread {
   private worker!: Worker;
-  private readonly state = new Map<string, { name: string; position: number; waiters: Waiter[] }>();
+  private readonly state = new Map<string, { name: string; position: number; waiters: PositionWaiters }>();
   private readonly requests = new Map<number, { resolve(value: unknown): void; reject(error: Error): void }>();
   private nextRequest = 1;
   private stopping = false;
@@ -181,7 +176,8 @@ export class ProjectorThread {
   private entry(key: string) {
     let entry = this.state.get(key);
     if (!entry) {
-      entry = { name: key, position: 0, waiters: [] };
+      const created: { name: string; position: number; waiters: PositionWaiters } = { name: key, position: 0, waiters: new PositionWaiters(() => created) };
+      entry = created;
       this.state.set(key, entry);
     }
     return entry;
@@ -192,33 +188,12 @@ export class ProjectorThread {
     entry.name = name;
     // A rebuild's switch replaces a runner: the new one reports its own position, higher or not.
     entry.position = position;
-    if (entry.waiters.length === 0) return;
-    const ready = entry.waiters.filter((w) => w.position <= position);
-    entry.waiters = entry.waiters.filter((w) => w.position > position);
-    for (const waiter of ready) waiter.resolve();
+    entry.waiters.release(position);
   }
 
   private handle(key: string): RunnerHandle {
     const entry = () => this.entry(key);
-    const waitFor = (position: number, timeoutMs = 10_000): Promise<void> => {
-      const current = entry();
-      if (current.position >= position) return Promise.resolve();
-      return new Promise<void>((resolve, reject) => {
-        const waiter: Waiter = {
-          position,
-          resolve: () => {
-            clearTimeout(timer);
-            resolve();
-          },
-        };
-        const timer = setTimeout(() => {
-          const now = entry();
-          now.waiters = now.waiters.filter((w) => w !== waiter);
-          reject(new ProjectionTimeoutError(now.name, position, now.position));
-        }, timeoutMs);
-        current.waiters.push(waiter);
-      });
-    };
+    const waitFor = (position: number, timeoutMs = 10_000): Promise<void> => entry().waiters.waitFor(position, timeoutMs);
     return {
       get name() {
         return entry().name;
