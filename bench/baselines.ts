@@ -45,11 +45,11 @@ export async function argon2Hash(concurrency: number, durationS: number): Promis
   return measure(concurrency, durationS, () => hash('bench-password-1', { scheme: 'argon2id' }));
 }
 
-/** One event append (SQLite, its own temp file) plus one RS256 JWT signature: a login's fixed work. */
+/** One event append (SQLite, its own temp file) plus one ES256 JWT signature (the default signing key's algorithm): a login's fixed work. */
 export async function appendAndSign(concurrency: number, durationS: number): Promise<BaselineResult> {
   const dir = mkdtempSync(join(tmpdir(), 'idstream-bench-baseline-'));
   const store = openSqliteEventStore({ path: join(dir, 'events.db') });
-  const key = await generateSigningKey('RS256', 'bench');
+  const key = await generateSigningKey('ES256', 'bench');
   try {
     return await measure(concurrency, durationS, async () => {
       const userId = randomUUID();

@@ -113,7 +113,7 @@ describe('delivery', () => {
   it('sends custom headers, basic auth and a signature that verifies against the JWKS; bodies match the schemas', async () => {
     const r = await receiver();
     const keys = (await svc.client.retrieveKeys()).response.keys!;
-    const signingKeyId = keys.find((k) => k.algorithm === 'RS256')!.id!;
+    const signingKeyId = keys.find((k) => k.algorithm !== 'HS256')!.id!;
     await createHook({
       url: r.url,
       headers: { 'X-Tenant-Hint': 'blue' },
