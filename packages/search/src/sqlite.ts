@@ -439,7 +439,9 @@ class SqliteSearchIndex implements SearchIndex {
     if (request.ids?.length) return this.byIds(t, request);
     const search = resolveSearch(request);
     const where = this.where(t, search);
-    const keys = [...search.sortFields.flatMap(sortKeys), { expr: 'u.id', desc: false, nullsFirst: false }];
+    // The id is never null, so its tie-break takes SQLite's default null placement: a NULLS LAST
+    // here made the planner sort every group of equal sort values by id (a whole surname's users).
+    const keys = [...search.sortFields.flatMap(sortKeys), { expr: 'u.id', desc: false, nullsFirst: true }];
     const page = search.after ? this.withAfter(where, keys, search.after) : where;
     const walkPage = where.walkFrom && (search.after ? this.withAfter(where.walkFrom, keys, search.after) : where.walkFrom);
     const rows = (where.walk && walkPage && this.walk(walkPage, where.walk, keys, search)) || this.sorted(page, keys, search);
