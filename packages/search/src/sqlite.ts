@@ -5,6 +5,7 @@ import type { SearchDocument, SearchIndex, SearchRequest, SearchResult, SortFiel
 import { parseQueryString } from './query-string.js';
 import { TOTAL_CAP, encodeCursor, parseRawQuery, resolveSearch } from './request.js';
 import type { ResolvedSearch } from './request.js';
+import { LastNameCounts } from './sqlite-last-names.js';
 import { QueryTranslator, databaseTerm, jsonPath, matchAll, sqlString, trigramsOf } from './sqlite-query.js';
 import type { Sql } from './sqlite-query.js';
 
@@ -68,6 +69,7 @@ const SORT_INDEXES: Record<string, string> = {
   last_login_instant_desc: '(last_login_instant DESC, id)',
   last_login_instant_asc: '((last_login_instant IS NULL), last_login_instant, id)',
   last_name_asc: '((last_name IS NULL), last_name, id)',
+  last_name_email_asc: '((last_name IS NULL), last_name, (email IS NULL), email, id)',
   email_asc: '((email IS NULL), email, id)',
   tenant: '(tenant_id)',
 };
@@ -80,12 +82,21 @@ const WALKABLE = new Set([
   'u.last_login_instant desc',
   '(u.last_login_instant IS NULL) asc,u.last_login_instant asc',
   '(u.last_name IS NULL) asc,u.last_name asc',
+  '(u.last_name IS NULL) asc,u.last_name asc,(u.email IS NULL) asc,u.email asc',
   '(u.email IS NULL) asc,u.email asc',
 ]);
 
 function walkable(keys: Key[]): boolean {
   return WALKABLE.has(keys.slice(0, -1).map((k) => `${k.expr} ${k.desc ? 'desc' : 'asc'}`).join(','));
 }
+
+/** The index of SORT_INDEXES a page sorted by lastName walks, keyed by the sort fields after lastName. */
+const SURNAME_INDEXES: Record<string, string> = { '': 'last_name_asc', '(u.email IS NULL),u.email': 'last_name_email_asc' };
+
+/** Users of the term's rarest trigram whose last names `surnamePage` takes as its candidates, from each end. */
+const SURNAME_SAMPLE = 16;
+/** Rows the surname walks may read for a page (they read other tenants' users of the surname too). */
+const SURNAME_WALK_BUDGET = 20_000;
 
 /** A walk reads up to this many times the rows its estimated density needs for a page… */
 const WALK_MARGIN = 4;
@@ -109,6 +120,10 @@ function notByTenantIndex(sql: string): string {
 interface Walk {
   glob: string;
   density: number;
+  /** The term when it matches anywhere inside a field (no `*`), lower-cased. */
+  contains?: string;
+  /** The term's rarest trigram. */
+  trigram: string;
 }
 
 interface Plan extends Sql {
@@ -248,11 +263,13 @@ class Tables {
   readonly fts: string;
   readonly vocab: string;
   readonly checkpoints: string;
+  readonly lastNames: string;
   constructor(readonly version: number, readonly inline: boolean) {
     this.users = `search_users_v${version}`;
     this.fts = `search_users_v${version}_fts`;
     this.vocab = `search_users_v${version}_vocab`;
     this.checkpoints = `search_checkpoints_v${version}`;
+    this.lastNames = `search_users_v${version}_last_names`;
   }
 }
 
@@ -359,7 +376,12 @@ class Store {
     // older index segments until a merge; 'secure-delete' removes them from the segments at once.
     this.db.prepare(`INSERT INTO ${t.fts} (${t.fts}, rank) VALUES ('secure-delete', 1)`).run();
     this.ensureSortColumns(t);
+    LastNameCounts.ensure(this.db, t.lastNames, t.users);
     return t;
+  }
+
+  lastNames(t: Tables): LastNameCounts {
+    return new LastNameCounts(t.lastNames, (sql) => this.stmt(sql));
   }
 }
 
@@ -404,9 +426,13 @@ class SqliteSearchIndex implements SearchIndex {
       // needed. A new user (an import is nothing else) has no row to delete, and deleting an absent
       // rowid from a contentless table still writes tombstones; an update that leaves the text as
       // it was (a login's lastLoginInstant, data, roles) leaves the trigrams as they were.
-      const prior = store.stmt(`SELECT position, ${t.inline ? 'terms' : '(doc IS NOT NULL)'} AS indexed FROM ${t.users} WHERE id = ?`);
+      const prior = store.stmt(
+        `SELECT position, ${t.inline ? 'terms' : '(doc IS NOT NULL)'} AS indexed, tenant_id AS tenantId, last_name AS lastName FROM ${t.users} WHERE id = ?`,
+      );
+      const lastNames = store.lastNames(t);
+      type Prior = { position: number; indexed: string | number | null; tenantId: string | null; lastName: string | null };
       for (const doc of batch.upserts) {
-        const before = prior.get(doc.id) as { position: number; indexed: string | number | null } | undefined;
+        const before = prior.get(doc.id) as Prior | undefined;
         if (before && before.position >= doc.position) continue;
         const user: Record<string, unknown> = { ...doc.user, id: doc.id, tenantId: doc.tenantId };
         const values = Object.values(DERIVED_COLUMNS).map((c) => c.value(user[c.field]));
@@ -416,13 +442,15 @@ class SqliteSearchIndex implements SearchIndex {
           | { rid: number }
           | undefined;
         if (!row) continue;
+        lastNames.move(before, { tenantId: doc.tenantId, lastName: foldedOrNull(user.lastName) });
         if (t.inline && before?.indexed === terms) continue;
         if (before?.indexed) ftsDelete.run(row.rid);
         ftsInsert.run(row.rid, terms);
       }
       for (const del of batch.deletes) {
-        const before = prior.get(del.id) as { position: number; indexed: string | number | null } | undefined;
+        const before = prior.get(del.id) as Prior | undefined;
         const row = tombstone.get(del.id, del.position) as { rid: number } | undefined;
+        if (row) lastNames.move(before, { tenantId: null, lastName: null });
         if (row && before?.indexed) ftsDelete.run(row.rid);
       }
       if (batch.checkpoint) {
@@ -444,16 +472,79 @@ class SqliteSearchIndex implements SearchIndex {
     const keys = [...search.sortFields.flatMap(sortKeys), { expr: 'u.id', desc: false, nullsFirst: true }];
     const page = search.after ? this.withAfter(where, keys, search.after) : where;
     const walkPage = where.walkFrom && (search.after ? this.withAfter(where.walkFrom, keys, search.after) : where.walkFrom);
-    const rows = (where.walk && walkPage && this.walk(walkPage, where.walk, keys, search)) || this.sorted(page, keys, search);
-    const cap = search.accurateTotal ? '' : ` LIMIT ${TOTAL_CAP}`;
-    const { total } = this.store
-      .stmt(`SELECT count(*) AS total FROM (SELECT 1 FROM ${where.from} WHERE ${where.sql}${cap})`)
-      .get(...where.params) as { total: number };
+    const surnames = where.walk && where.walkFrom && this.surnamePage(t, where.walkFrom, where.walk, keys, search);
+    const rows = surnames?.rows ?? ((where.walk && walkPage && this.walk(walkPage, where.walk, keys, search)) || this.sorted(page, keys, search));
+    const total = surnames?.total ?? this.count(where, search);
     const hits = rows.slice(0, search.size);
     const result: SearchResult = { total, ids: hits.map((r) => r[r.length - 1] as string) };
     const last = hits[hits.length - 1];
     if (rows.length > search.size && last) result.nextResults = encodeCursor(search, last);
     return result;
+  }
+
+  /** Matches, up to TOTAL_CAP unless the total is to be accurate. */
+  private count(where: Plan, search: ResolvedSearch): number {
+    const cap = search.accurateTotal ? '' : ` LIMIT ${TOTAL_CAP}`;
+    return this.store.stmt(`SELECT count(*) FROM (SELECT 1 FROM ${where.from} WHERE ${where.sql}${cap})`).pluck().get(...where.params) as number;
+  }
+
+  /**
+   * A common term sorted by lastName whose matches all have a last name containing it (a surname
+   * searched and sorted by surname): the page is read from the lastName index, surname by surname,
+   * with the total from the per-surname counts, instead of sorting tens of thousands of matches. A
+   * walk from the start of the order (`walk`) cannot serve it: the matches sit together, often late.
+   *
+   * Exact, not a guess: a few users holding the term's rarest trigram name the candidate surnames
+   * (each containing the term, so every user of theirs matches); the users of those surnames are
+   * all among the users holding the trigram, so when the two counts are equal no user outside those
+   * surnames holds the trigram, and none can match. Undefined otherwise, and for keyset pages.
+   */
+  private surnamePage(t: Tables, from: Sql & { from: string }, walk: Walk, keys: Key[], search: ResolvedSearch): { rows: unknown[][]; total: number } | undefined {
+    const term = walk.contains;
+    if (term === undefined || search.after || keys[1]?.expr !== 'u.last_name' || keys[1].desc || !walkable(keys)) return undefined;
+    // With the surname fixed the planner takes either lastName index as good, and the wrong one sorts
+    // the surname's users; so does an ORDER BY naming the (constant) IS NULL key: it is left out.
+    const index = SURNAME_INDEXES[keys.slice(2, -1).map((k) => k.expr).join(',')];
+    if (index === undefined) return undefined;
+    const match = matchAll([walk.trigram]);
+    const sample = (order: string) => `SELECT rid FROM (SELECT rowid AS rid FROM ${t.fts} WHERE ${t.fts} MATCH ? ORDER BY rowid ${order} LIMIT ${SURNAME_SAMPLE})`;
+    const names = this.store
+      .stmt(`SELECT DISTINCT u.last_name FROM (${sample('ASC')} UNION ${sample('DESC')}) h CROSS JOIN ${t.users} u ON u.rid = h.rid ORDER BY 1`)
+      .pluck()
+      .all(match, match) as (string | null)[];
+    if (names.length === 0 || names.some((name) => name === null || !name.includes(term))) return undefined;
+    const counts = this.store.lastNames(t);
+    const groups = (names as string[]).map((name) => ({ name, users: counts.users(name), matches: counts.users(name, search.tenantId) }));
+    const holders = this.store.stmt(`SELECT count(*) FROM ${t.fts} WHERE ${t.fts} MATCH ?`).pluck().get(match) as number;
+    if (groups.reduce((sum, g) => sum + g.users, 0) !== holders) return undefined;
+    // Which surnames the page spans, and how many rows of theirs the walks read (other tenants' users included).
+    let skip = search.startRow;
+    let wanted = search.size + 1;
+    const walks: { name: string; offset: number; limit: number }[] = [];
+    let reads = 0;
+    for (const g of groups) {
+      if (wanted === 0) break;
+      if (skip >= g.matches) {
+        skip -= g.matches;
+        continue;
+      }
+      const limit = Math.min(wanted, g.matches - skip);
+      walks.push({ name: g.name, offset: skip, limit });
+      reads += Math.ceil(((skip + limit) * g.users) / g.matches);
+      wanted -= limit;
+      skip = 0;
+    }
+    if (reads > SURNAME_WALK_BUDGET) return undefined;
+    const select = keys.map((k, i) => `${k.expr} AS k${i}`).join(', ');
+    const statement = this.store
+      .stmt(
+        `SELECT ${select} FROM ${t.users} u INDEXED BY ${t.users}_${index} WHERE (u.last_name IS NULL) = 0 AND u.last_name = ? AND ${notByTenantIndex(from.sql)}
+         ORDER BY ${orderBy(keys.slice(1))} LIMIT ? OFFSET ?`,
+      )
+      .raw(true);
+    const rows = walks.flatMap((w) => statement.all(w.name, ...from.params, w.limit, w.offset) as unknown[][]);
+    const total = groups.reduce((sum, g) => sum + g.matches, 0);
+    return { rows, total: search.accurateTotal ? total : Math.min(total, TOTAL_CAP) };
   }
 
   /** The page's rows (sort values, id last) by sorting every match. */
@@ -522,7 +613,10 @@ class SqliteSearchIndex implements SearchIndex {
           from = `(${driver.sql}) h CROSS JOIN ${t.users} u ON u.rid = h.rid`;
           fromParams.push(...driver.params);
           if (term.check) filter = term.check;
-          if (term.check && rare && term.glob) walk = { glob: term.glob, density: rare.docs / Math.max(1, this.store.rows(t)) };
+          if (term.check && rare && term.glob) {
+            walk = { glob: term.glob, density: rare.docs / Math.max(1, this.store.rows(t)), trigram: rare.trigram };
+            if (!text.includes('*') && term.literal) walk.contains = term.literal;
+          }
         } else {
           filter = term;
         }
@@ -555,15 +649,16 @@ class SqliteSearchIndex implements SearchIndex {
    * fts5vocab table, narrow as well; GLOB over the stored values still decides. `docs` is the rarest
    * trigram's count, an upper bound of the matches. Undefined when the literal is too short.
    */
-  private rareTrigramDriver(t: Tables, literal: string, glob: string): { driver: Sql; docs: number } | undefined {
+  private rareTrigramDriver(t: Tables, literal: string, glob: string): { driver: Sql; docs: number; trigram: string } | undefined {
     const trigrams = trigramsOf(literal);
     if (trigrams.length === 0 || glob === '') return undefined;
     if (!t.inline && trigrams.length <= 3) return undefined;
     const rarest = trigrams.map((term) => ({ term, doc: this.store.trigramDocs(t, term) })).sort((a, b) => a.doc - b.doc).slice(0, 3);
     const match = matchAll(rarest.map((r) => r.term));
     const docs = rarest[0]!.doc;
-    if (t.inline) return { driver: { sql: `SELECT rowid AS rid FROM ${t.fts} WHERE ${t.fts} MATCH ?`, params: [match] }, docs };
-    return { driver: { sql: `SELECT rowid AS rid FROM ${t.fts} WHERE ${t.fts} MATCH ? AND terms GLOB ?`, params: [match, glob] }, docs };
+    const trigram = rarest[0]!.term;
+    if (t.inline) return { driver: { sql: `SELECT rowid AS rid FROM ${t.fts} WHERE ${t.fts} MATCH ?`, params: [match] }, docs, trigram };
+    return { driver: { sql: `SELECT rowid AS rid FROM ${t.fts} WHERE ${t.fts} MATCH ? AND terms GLOB ?`, params: [match, glob] }, docs, trigram };
   }
 
   /** FusionAuth: an ids lookup is neither paginated nor sorted; ids come back in request order. */
@@ -617,6 +712,7 @@ class SqliteSearchIndex implements SearchIndex {
       DROP TABLE IF EXISTS ${t.fts};
       DROP TABLE IF EXISTS ${t.users};
       DROP TABLE IF EXISTS ${t.checkpoints};
+      DROP TABLE IF EXISTS ${t.lastNames};
       DELETE FROM search_versions WHERE version = ${version};
     `);
   }
