@@ -108,6 +108,7 @@ export async function startIdstream(config: IdstreamConfig, options: { logger?: 
     if (keyFile) logger.warn({ file: keyFile }, 'no API key was configured: one was generated and written to this file');
     ready = true;
     logger.info({ url, roles: config.roles }, 'idstream ready');
+    logger.flush();
   }
 
   let stopping: Promise<void> | undefined;

@@ -14,6 +14,7 @@ const readModels = await resolveReadModels(adapters.views, adapters.search);
 const projector = new Projector({ ...adapters, readModels, logger });
 await projector.start();
 logger.info('projector running');
+logger.flush();
 exitOnSignals(logger, async () => {
   await projector.stop();
   await adapters.close();

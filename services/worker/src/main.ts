@@ -11,6 +11,7 @@ const readModels = await resolveReadModels(adapters.views, adapters.search);
 const worker = createWorkerService(config, adapters, readModels, logger);
 worker.start();
 logger.info('worker running');
+logger.flush();
 exitOnSignals(logger, async () => {
   await worker.stop();
   await adapters.close();
