@@ -1,4 +1,5 @@
 export * from './port.js';
+export { checkpointCached } from './checkpoint-cached.js';
 export { openSqliteViewDatabase, type SqliteViewDatabaseOptions } from './sqlite.js';
 export type { MongoViewDatabaseOptions } from './mongodb.js';
 import type { MongoViewDatabaseOptions } from './mongodb.js';

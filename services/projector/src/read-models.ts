@@ -7,7 +7,7 @@ import { configCollectionNames } from '@idstream/projection-config-views';
 import { USER_VIEWS_ALIAS, type UserViewBody } from '@idstream/projection-user-views';
 import { LOGIN_RECORDS_COLLECTION, REFRESH_TOKENS_COLLECTION, type LoginRecordBody, type RefreshTokensBody } from '@idstream/projection-user-views';
 import type { SearchIndex } from '@idstream/search';
-import type { ViewCollection, ViewDatabase } from '@idstream/views';
+import { checkpointCached, type ViewCollection, type ViewDatabase } from '@idstream/views';
 import { DELIVERY_LOG_COLLECTION, type DeliveryLogBody } from '@idstream/reactors';
 import { PASSWORDLESS_CODES_COLLECTION, type PasswordlessCodesBody } from '@idstream/reactors';
 import { EVENT_LOG_COLLECTION, type EventLogBody } from '@idstream/reactors';
@@ -47,8 +47,11 @@ export async function resolveReadModels(views: ViewDatabase, search: SearchIndex
     await search.version(1);
     await search.switchTo(1);
   }
+  // Configuration is read on nearly every request and changes rarely: answers are kept while the
+  // config projection's checkpoint stands still (see checkpointCached).
+  const configCheckpoint = () => views.getCheckpoint(CONFIG_VIEWS_CHECKPOINT);
   const config = Object.fromEntries(
-    Object.entries(configCollectionNames).map(([kind, name]) => [kind, views.collection<ConfigDocument>(name)]),
+    Object.entries(configCollectionNames).map(([kind, name]) => [kind, checkpointCached(views.collection<ConfigDocument>(name), configCheckpoint)]),
   ) as Record<ConfigKind, ViewCollection<ConfigDocument>>;
   return {
     users: views.collection<UserViewBody>(usersCollectionName),
