@@ -77,7 +77,11 @@ export class StreamErasureReactor implements ProjectionHandler {
     // Streams first, then the index and checkpoint: a crash in between replays the batch, and
     // deleting a stream that is already gone is a no-op.
     for (const stream of doomed) await this.eventStore.deleteStream(stream);
-    await this.collection.write([...changed.values()], { name: this.name, position: last.position });
+    const checkpoint = { name: this.name, position: last.position };
+    // Most batches hold no stream of this kind and no delete: they only move the checkpoint, which
+    // the database may write behind (a transaction per batch here was 2% of the API process's CPU).
+    if (changed.size === 0) await this.db.setCheckpoint(checkpoint);
+    else await this.collection.write([...changed.values()], checkpoint);
   }
 }
 

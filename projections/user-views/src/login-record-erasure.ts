@@ -73,6 +73,10 @@ export class LoginRecordErasure implements ProjectionHandler {
       }
     }
     if (tombstones.size > 0) await this.records.write([...tombstones.values()]);
-    await this.index.write([...users.values()], { name: this.name, position: last.position });
+    const checkpoint = { name: this.name, position: last.position };
+    // A batch without logins or deletes (most of them) only moves the checkpoint, which the
+    // database may write behind: a transaction per batch here was 1% of the API process's CPU.
+    if (users.size === 0) await this.db.setCheckpoint(checkpoint);
+    else await this.index.write([...users.values()], checkpoint);
   }
 }
