@@ -1,5 +1,6 @@
 export * from './port.js';
 export { openSqliteEventStore, SqliteEventStore, truncateSqliteWal, type SqliteEventStoreOptions } from './sqlite.js';
+export { startWalCheckpointer, type WalCheckpointer } from './wal-checkpointer.js';
 export type { KurrentDbEventStore, KurrentDbEventStoreOptions } from './kurrentdb.js';
 import type { KurrentDbEventStore, KurrentDbEventStoreOptions } from './kurrentdb.js';
 

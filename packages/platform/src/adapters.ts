@@ -5,8 +5,9 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { isMainThread } from 'node:worker_threads';
 import type { IdstreamConfig } from '@idstream/config';
-import { openKurrentDbEventStore, openSqliteEventStore, type EventStore } from '@idstream/eventstore';
+import { openKurrentDbEventStore, openSqliteEventStore, startWalCheckpointer, type EventStore } from '@idstream/eventstore';
 import { openBullMqJobQueue, openSqliteJobQueue, type JobQueue } from '@idstream/jobs';
 import { openElasticsearchIndex, openSqliteSearchIndex, type SearchIndex } from '@idstream/search';
 import { openMongoViewDatabase, openSqliteViewDatabase, type ViewDatabase } from '@idstream/views';
@@ -43,6 +44,15 @@ export async function openAdapters(config: IdstreamConfig, logger: Logger): Prom
   const rawJobs = config.redisUrl
     ? await openBullMqJobQueue({ connection: config.redisUrl, prefix: config.redisPrefix })
     : await openSqliteJobQueue({ path: file('jobs.db') });
+  // The embedded files' WALs are checkpointed off the event loop (one thread per process; the
+  // projector thread's adapters share the files and need none of their own).
+  const sqliteFiles = [
+    ...(config.kurrentDbUrl ? [] : [file('events.db')]),
+    ...(config.mongoDbUrl ? [] : [file('views.db')]),
+    ...(config.elasticsearchUrl ? [] : [file('search.db')]),
+    ...(config.redisUrl ? [] : [file('jobs.db')]),
+  ];
+  const checkpointer = isMainThread && sqliteFiles.length > 0 ? startWalCheckpointer(sqliteFiles, { onError: (err) => logger.warn({ err }, 'WAL checkpoint thread failed; SQLite autocheckpoints instead') }) : undefined;
   const eventStore = instrumentEventStore(rawEventStore, observable);
   const jobs = instrumentJobQueue(rawJobs, observable);
   const masterKey = config.masterKey ?? loadMasterKey(config.dataDir);
@@ -59,6 +69,7 @@ export async function openAdapters(config: IdstreamConfig, logger: Logger): Prom
     masterKey,
     observable,
     async close() {
+      await checkpointer?.stop();
       await Promise.allSettled([jobs.close(), search.close(), views.close()]);
       await eventStore.close();
     },
