@@ -5,8 +5,9 @@ import type { Database as Db, Statement } from 'better-sqlite3';
  * sorted by lastName reads from it how many users each surname group holds, which the lastName
  * index could only tell by walking the group (milliseconds for a surname shared by 80,000 users).
  * Search results depend on these counts being exact (see `surnamePage`), so every write that adds,
- * changes or removes a document's last name or tenant goes through `move`. A count reaching zero
- * drops its row: an erased user's surname stays only while another user of the tenant has it.
+ * changes or removes a document's last name or tenant goes through `move`, then `flush` before
+ * the commit. A count reaching zero drops its row: an erased user's surname stays only while
+ * another user of the tenant has it.
  */
 export class LastNameCounts {
   constructor(
@@ -25,21 +26,41 @@ export class LastNameCounts {
     `);
   }
 
-  /** A document's (tenant, last name) before and after a write; null where there is none (absent, tombstone, no last name). */
+  /** Changes not written yet: tenant → last name → users added (negative: removed). */
+  private readonly deltas = new Map<string, Map<string, number>>();
+
+  /**
+   * A document's (tenant, last name) before and after a write; null where there is none (absent,
+   * tombstone, no last name). Gathered per surname and written by `flush`: a batch of an import
+   * adds to a few hundred surnames, not a thousand times.
+   */
   move(before: { tenantId: string | null; lastName: string | null } | undefined, after: { tenantId: string | null; lastName: string | null }): void {
     const from = before?.tenantId != null && before.lastName != null ? before : undefined;
     const to = after.tenantId != null && after.lastName != null ? after : undefined;
     if (from && to && from.tenantId === to.tenantId && from.lastName === to.lastName) return;
-    if (from) {
-      const dropped = this.stmt(`DELETE FROM ${this.table} WHERE last_name = ? AND tenant_id = ? AND users <= 1`).run(from.lastName, from.tenantId);
-      if (dropped.changes === 0) this.stmt(`UPDATE ${this.table} SET users = users - 1 WHERE last_name = ? AND tenant_id = ?`).run(from.lastName, from.tenantId);
+    if (from) this.add(from.lastName!, from.tenantId!, -1);
+    if (to) this.add(to.lastName!, to.tenantId!, 1);
+  }
+
+  private add(lastName: string, tenantId: string, delta: number): void {
+    let tenant = this.deltas.get(tenantId);
+    if (!tenant) this.deltas.set(tenantId, (tenant = new Map()));
+    tenant.set(lastName, (tenant.get(lastName) ?? 0) + delta);
+  }
+
+  /** Writes the gathered changes (inside the write's transaction). */
+  flush(): void {
+    for (const [tenantId, tenant] of this.deltas) {
+      for (const [lastName, delta] of tenant) this.write(lastName, tenantId, delta);
     }
-    if (to) {
-      this.stmt(`INSERT INTO ${this.table} (last_name, tenant_id, users) VALUES (?, ?, 1) ON CONFLICT (last_name, tenant_id) DO UPDATE SET users = users + 1`).run(
-        to.lastName,
-        to.tenantId,
-      );
-    }
+    this.deltas.clear();
+  }
+
+  private write(lastName: string, tenantId: string, delta: number): void {
+    if (delta === 0) return;
+    this.stmt(`INSERT INTO ${this.table} (last_name, tenant_id, users) VALUES (?, ?, ?) ON CONFLICT (last_name, tenant_id) DO UPDATE SET users = users + excluded.users`)
+      .run(lastName, tenantId, delta);
+    if (delta < 0) this.stmt(`DELETE FROM ${this.table} WHERE last_name = ? AND tenant_id = ? AND users <= 0`).run(lastName, tenantId);
   }
 
   /** Users with this last name: in the tenant, or in every tenant when it is undefined. */

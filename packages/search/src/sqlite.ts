@@ -74,29 +74,34 @@ const SORT_INDEXES: Record<string, string> = {
   tenant: '(tenant_id)',
 };
 
-/** Key sequences (before the id tie-break) that one of SORT_INDEXES, or the id index, yields without a sort. */
-const WALKABLE = new Set([
-  '',
-  'u.insert_instant desc',
-  '(u.insert_instant IS NULL) asc,u.insert_instant asc',
-  'u.last_login_instant desc',
-  '(u.last_login_instant IS NULL) asc,u.last_login_instant asc',
-  '(u.last_name IS NULL) asc,u.last_name asc',
-  '(u.last_name IS NULL) asc,u.last_name asc,(u.email IS NULL) asc,u.email asc',
-  '(u.email IS NULL) asc,u.email asc',
+/**
+ * Key sequences (before the id tie-break) that one of SORT_INDEXES yields without a sort, with its
+ * name; the empty sequence is the id index's.
+ */
+const WALKABLE = new Map<string, string | undefined>([
+  ['', undefined],
+  ['u.insert_instant desc', 'insert_instant_desc'],
+  ['(u.insert_instant IS NULL) asc,u.insert_instant asc', 'insert_instant_asc'],
+  ['u.last_login_instant desc', 'last_login_instant_desc'],
+  ['(u.last_login_instant IS NULL) asc,u.last_login_instant asc', 'last_login_instant_asc'],
+  ['(u.last_name IS NULL) asc,u.last_name asc', 'last_name_asc'],
+  ['(u.last_name IS NULL) asc,u.last_name asc,(u.email IS NULL) asc,u.email asc', 'last_name_email_asc'],
+  ['(u.email IS NULL) asc,u.email asc', 'email_asc'],
 ]);
 
-function walkable(keys: Key[]): boolean {
-  return WALKABLE.has(keys.slice(0, -1).map((k) => `${k.expr} ${k.desc ? 'desc' : 'asc'}`).join(','));
+/** Keys in WALKABLE's notation (the id tie-break, last, left out). */
+function sequence(keys: Key[]): string {
+  return keys.slice(0, -1).map((k) => `${k.expr} ${k.desc ? 'desc' : 'asc'}`).join(',');
 }
 
-/** The index of SORT_INDEXES a page sorted by lastName walks, keyed by the sort fields after lastName. */
-const SURNAME_INDEXES: Record<string, string> = { '': 'last_name_asc', '(u.email IS NULL),u.email': 'last_name_email_asc' };
+function walkable(keys: Key[]): boolean {
+  return WALKABLE.has(sequence(keys));
+}
 
 /** Users of the term's rarest trigram whose last names `surnamePage` takes as its candidates, from each end. */
 const SURNAME_SAMPLE = 16;
 /** Rows the surname walks may read for a page (they read other tenants' users of the surname too). */
-const SURNAME_WALK_BUDGET = 20_000;
+const SURNAME_WALK_BUDGET = 10_000;
 
 /** A walk reads up to this many times the rows its estimated density needs for a page… */
 const WALK_MARGIN = 4;
@@ -453,6 +458,7 @@ class SqliteSearchIndex implements SearchIndex {
         if (row) lastNames.move(before, { tenantId: null, lastName: null });
         if (row && before?.indexed) ftsDelete.run(row.rid);
       }
+      lastNames.flush();
       if (batch.checkpoint) {
         store
           .stmt(`INSERT INTO ${t.checkpoints} (name, position) VALUES (?, ?)
@@ -490,9 +496,10 @@ class SqliteSearchIndex implements SearchIndex {
 
   /**
    * A common term sorted by lastName whose matches all have a last name containing it (a surname
-   * searched and sorted by surname): the page is read from the lastName index, surname by surname,
-   * with the total from the per-surname counts, instead of sorting tens of thousands of matches. A
-   * walk from the start of the order (`walk`) cannot serve it: the matches sit together, often late.
+   * searched and sorted by surname): the page is read surname by surname, with the total from the
+   * per-surname counts, instead of sorting tens of thousands of matches. A walk from the start of
+   * the order (`walk`) cannot serve it: the matches sit together, often late. Within a surname the
+   * page comes from the index of the whole order (lastName, or lastName then email).
    *
    * Exact, not a guess: a few users holding the term's rarest trigram name the candidate surnames
    * (each containing the term, so every user of theirs matches); the users of those surnames are
@@ -501,10 +508,9 @@ class SqliteSearchIndex implements SearchIndex {
    */
   private surnamePage(t: Tables, from: Sql & { from: string }, walk: Walk, keys: Key[], search: ResolvedSearch): { rows: unknown[][]; total: number } | undefined {
     const term = walk.contains;
-    if (term === undefined || search.after || keys[1]?.expr !== 'u.last_name' || keys[1].desc || !walkable(keys)) return undefined;
-    // With the surname fixed the planner takes either lastName index as good, and the wrong one sorts
-    // the surname's users; so does an ORDER BY naming the (constant) IS NULL key: it is left out.
-    const index = SURNAME_INDEXES[keys.slice(2, -1).map((k) => k.expr).join(',')];
+    const [isNull, lastName] = keys;
+    if (term === undefined || search.after || isNull?.expr !== '(u.last_name IS NULL)' || isNull.desc || lastName?.expr !== 'u.last_name' || lastName.desc) return undefined;
+    const index = WALKABLE.get(sequence(keys));
     if (index === undefined) return undefined;
     const match = matchAll([walk.trigram]);
     const sample = (order: string) => `SELECT rid FROM (SELECT rowid AS rid FROM ${t.fts} WHERE ${t.fts} MATCH ? ORDER BY rowid ${order} LIMIT ${SURNAME_SAMPLE})`;
@@ -517,7 +523,7 @@ class SqliteSearchIndex implements SearchIndex {
     const groups = (names as string[]).map((name) => ({ name, users: counts.users(name), matches: counts.users(name, search.tenantId) }));
     const holders = this.store.stmt(`SELECT count(*) FROM ${t.fts} WHERE ${t.fts} MATCH ?`).pluck().get(match) as number;
     if (groups.reduce((sum, g) => sum + g.users, 0) !== holders) return undefined;
-    // Which surnames the page spans, and how many rows of theirs the walks read (other tenants' users included).
+    // Which surnames the page spans, and how many rows the walks read (other tenants' users included).
     let skip = search.startRow;
     let wanted = search.size + 1;
     const walks: { name: string; offset: number; limit: number }[] = [];
@@ -535,6 +541,9 @@ class SqliteSearchIndex implements SearchIndex {
       skip = 0;
     }
     if (reads > SURNAME_WALK_BUDGET) return undefined;
+    // The index is named: with the surname fixed the planner takes either lastName index as good,
+    // and the wrong one sorts the surname's users. So does an ORDER BY naming the IS NULL key,
+    // constant here: it is left out.
     const select = keys.map((k, i) => `${k.expr} AS k${i}`).join(', ');
     const statement = this.store
       .stmt(

@@ -116,9 +116,10 @@ describe('SQLite database engine specifics', () => {
 
   it('pages a surname searched and sorted by surname exactly as a plain sort of the matches, through writes and an upgrade', async () => {
     // "smith" is in three surnames (one upper-case), a tenant of its own holds some of them, and users
-    // without a last name or an email tie on those keys. Each page must equal the matches sorted in JS.
+    // without a last name, an email or an insertInstant tie on those keys. Each page must equal the
+    // matches sorted in JS.
     const NAMES = ['Smith', 'goldsmith', 'SMITHERS', 'Adams', 'Young', undefined];
-    type Person = { id: string; tenantId: string; lastName?: string; email?: string; firstName: string; username: string };
+    type Person = { id: string; tenantId: string; lastName?: string; email?: string; firstName: string; username: string; insertInstant?: number };
     const people = new Map<string, Person>();
     for (let i = 0; i < 720; i++) {
       const id = `u-${String((i * 7919) % 720).padStart(4, '0')}`;
@@ -126,6 +127,7 @@ describe('SQLite database engine specifics', () => {
       people.set(id, {
         id, tenantId: i % 9 === 4 ? T2 : T1, lastName, firstName: ['Ann', 'Bo', 'Cy'][i % 3]!, username: `user${i}`,
         email: i % 5 === 2 ? undefined : `p${(i * 37) % 97}.${i}@example.com`,
+        insertInstant: i % 7 === 0 ? undefined : 1000 + ((i * 13) % 50),
       });
     }
     const path = `/tmp/idstream-search-${process.pid}-${Date.now()}-surnames.db`;
@@ -140,20 +142,25 @@ describe('SQLite database engine specifics', () => {
       });
     };
     await write([...people.values()]);
-    const missingLast = (a: unknown, b: unknown) => (a === b ? 0 : a === undefined ? 1 : b === undefined ? -1 : (a as string) < (b as string) ? -1 : 1);
+    const missingLast = <V extends string | number>(a: V | undefined, b: V | undefined) => (a === b ? 0 : a === undefined ? 1 : b === undefined ? -1 : a < b ? -1 : 1);
     const check = async (label: string) => {
       for (const tenantId of [T1, undefined]) {
         const matches = [...people.values()].filter(
           (p) => (tenantId === undefined || p.tenantId === tenantId) && [p.email, p.username, p.firstName, p.lastName].some((v) => v?.toLowerCase().includes('smith')),
         );
-        for (const byEmail of [false, true]) {
-          const sortFields: SortField[] = byEmail ? [{ name: 'lastName' }, { name: 'email' }] : [{ name: 'lastName' }];
+        const then: [SortField | undefined, (a: Person, b: Person) => number][] = [
+          [undefined, () => 0],
+          [{ name: 'email' }, (a, b) => missingLast(a.email, b.email)],
+          [{ name: 'insertInstant', order: 'desc' }, (a, b) => missingLast(a.insertInstant && -a.insertInstant, b.insertInstant && -b.insertInstant)],
+        ];
+        for (const [second, compare] of then) {
+          const sortFields: SortField[] = second ? [{ name: 'lastName' }, second] : [{ name: 'lastName' }];
           const expected = matches
-            .sort((a, b) => missingLast(a.lastName?.toLowerCase(), b.lastName?.toLowerCase()) || (byEmail ? missingLast(a.email, b.email) : 0) || (a.id < b.id ? -1 : 1))
+            .sort((a, b) => missingLast(a.lastName?.toLowerCase(), b.lastName?.toLowerCase()) || compare(a, b) || (a.id < b.id ? -1 : 1))
             .map((p) => p.id);
           for (const startRow of [0, 30, 95, expected.length - 10, expected.length + 5]) {
             const page = await index.search({ queryString: 'SMITH', sortFields, startRow, numberOfResults: 25, ...(tenantId && { tenantId }) });
-            const where = JSON.stringify({ label, tenantId, byEmail, startRow });
+            const where = JSON.stringify({ label, tenantId, sortFields, startRow });
             expect(page.total, where).toBe(expected.length);
             expect(page.ids, where).toEqual(expected.slice(startRow, startRow + 25));
           }
@@ -217,6 +224,8 @@ describe('SQLite database engine specifics', () => {
     const db = new Database(path, { readonly: true });
     const row = db.prepare('SELECT terms, doc, email, last_name FROM search_users_v1 WHERE id = ?').get(U[2]) as Record<string, unknown>;
     expect(row).toEqual({ terms: null, doc: null, email: null, last_name: null });
+    // Nor her surname, which no one else has, among the per-surname counts.
+    expect(db.prepare(`SELECT count(*) FROM search_users_v1_last_names WHERE last_name = 'jones'`).pluck().get()).toBe(0);
     // "y.j" only ever appeared in mary.jones: no trigram of hers is left in the index.
     expect(db.prepare(`SELECT count(*) FROM search_users_v1_fts WHERE search_users_v1_fts MATCH '"y.j"'`).pluck().get()).toBe(0);
     db.close();
