@@ -8,6 +8,7 @@ import type { ResolvedSearch } from './request.js';
 import { LastNameCounts } from './sqlite-last-names.js';
 import { QueryTranslator, databaseTerm, jsonPath, matchAll, sqlString, trigramsOf } from './sqlite-query.js';
 import type { Sql } from './sqlite-query.js';
+import { TrigramCounts } from './sqlite-trigram-counts.js';
 
 export interface SqliteSearchOptions {
   /** Database file (`:memory:` for tests). Tables are prefixed `search_` so the file can be shared. */
@@ -307,23 +308,7 @@ class Store {
     return statement;
   }
 
-  private readonly trigramCounts = new Map<string, { docs: number; at: number }>();
-
-  /**
-   * Documents holding a trigram, from fts5vocab, which counts by reading the trigram's whole doclist
-   * (milliseconds for one in every email). Only the order of the counts matters, so they are cached
-   * for a minute; a stale count can only pick a less selective trigram, never a wrong result.
-   */
-  trigramDocs(t: Tables, trigram: string): number {
-    const key = `${t.version}:${trigram}`;
-    const now = Date.now();
-    const cached = this.trigramCounts.get(key);
-    if (cached && now - cached.at < 60_000) return cached.docs;
-    const docs = (this.stmt(`SELECT doc FROM ${t.vocab} WHERE term = ?`).pluck().get(trigram) as number | undefined) ?? 0;
-    if (this.trigramCounts.size >= 100_000) this.trigramCounts.clear();
-    this.trigramCounts.set(key, { docs, at: now });
-    return docs;
-  }
+  readonly trigrams = new TrigramCounts((sql) => this.stmt(sql));
 
   /**
    * Adds the sort columns to an index version created before them, filling them from the documents
@@ -654,17 +639,17 @@ class SqliteSearchIndex implements SearchIndex {
   /**
    * Candidates from the literal's rarest trigrams only. `LIKE '%literal%'` intersects every trigram of
    * the literal, and the common ones ("exa", "com", "@ex" in every email) each list nearly every user,
-   * so an exact email costs a walk over the whole index. The three rarest, by document count from the
-   * fts5vocab table, narrow as well; GLOB over the stored values still decides. `docs` is the rarest
-   * trigram's count, an upper bound of the matches. Undefined when the literal is too short.
+   * so an exact email costs a walk over the whole index. The three rarest (TrigramCounts) narrow as
+   * well; GLOB over the stored values still decides. `docs` is the rarest trigram's count (estimated
+   * when common), about an upper bound of the matches. Undefined when the literal is too short.
    */
   private rareTrigramDriver(t: Tables, literal: string, glob: string): { driver: Sql; docs: number; trigram: string } | undefined {
     const trigrams = trigramsOf(literal);
     if (trigrams.length === 0 || glob === '') return undefined;
     if (!t.inline && trigrams.length <= 3) return undefined;
-    const rarest = trigrams.map((term) => ({ term, doc: this.store.trigramDocs(t, term) })).sort((a, b) => a.doc - b.doc).slice(0, 3);
+    const rarest = this.store.trigrams.rarest(t, trigrams, () => this.store.rows(t)).slice(0, 3);
     const match = matchAll(rarest.map((r) => r.term));
-    const docs = rarest[0]!.doc;
+    const docs = rarest[0]!.docs;
     const trigram = rarest[0]!.term;
     if (t.inline) return { driver: { sql: `SELECT rowid AS rid FROM ${t.fts} WHERE ${t.fts} MATCH ?`, params: [match] }, docs, trigram };
     return { driver: { sql: `SELECT rowid AS rid FROM ${t.fts} WHERE ${t.fts} MATCH ? AND terms GLOB ?`, params: [match, glob] }, docs, trigram };
