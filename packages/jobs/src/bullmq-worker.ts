@@ -95,12 +95,12 @@ export class BullMqWorker implements Worker {
     const started = Date.now();
     if (isTooOld(data.ageFrom, data.maxAgeMs, started)) {
       const error = `max age ${data.maxAgeMs} ms exceeded`;
-      this.outcomes.set(context.id, { context, status: 'dead', error, durationMs: 0 });
+      this.outcomes.set(context.id, { context, status: 'dead', error, durationMs: 0, startedAt: started });
       throw new UnrecoverableError(error);
     }
     try {
       await this.handler(data.payload, context);
-      this.outcomes.set(context.id, { context, status: 'completed', durationMs: Date.now() - started });
+      this.outcomes.set(context.id, { context, status: 'completed', durationMs: Date.now() - started, startedAt: started });
     } catch (error) {
       const now = Date.now();
       if (error instanceof DeferJobError) {
@@ -119,11 +119,11 @@ export class BullMqWorker implements Worker {
       });
       const durationMs = now - started;
       if (decision.status === 'dead') {
-        this.outcomes.set(context.id, { context, status: 'dead', error: decision.reason, durationMs });
+        this.outcomes.set(context.id, { context, status: 'dead', error: decision.reason, durationMs, startedAt: started });
         throw new UnrecoverableError(decision.reason);
       }
       const message = errorMessage(error);
-      this.outcomes.set(context.id, { context, status: 'retrying', error: message, durationMs, nextAttemptAt: now + decision.delayMs });
+      this.outcomes.set(context.id, { context, status: 'retrying', error: message, durationMs, startedAt: started, nextAttemptAt: now + decision.delayMs });
       throw new RetryLater(message, decision.delayMs);
     }
   }

@@ -94,6 +94,8 @@ export interface AttemptOutcome {
   status: 'completed' | 'retrying' | 'dead';
   error?: string;
   durationMs: number;
+  /** Epoch ms when the attempt began (when it was judged, for a job that dies without running). */
+  startedAt: number;
   /** When status is `retrying`: epoch ms of the next try. */
   nextAttemptAt?: number;
 }

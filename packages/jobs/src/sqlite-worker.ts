@@ -82,7 +82,7 @@ export class SqliteWorker implements Worker {
       // Reached through an expired lease (the worker died on its last try) or a long wait in a lane.
       const error = row.attempts > row.max_attempts ? 'worker lost during the last attempt' : `max age ${row.max_age_ms} ms exceeded`;
       this.stmts.kill.run(error, started, row.seq, row.attempts);
-      await notify(this.options.onAttempt, { context, status: 'dead', error, durationMs: 0 });
+      await notify(this.options.onAttempt, { context, status: 'dead', error, durationMs: 0, startedAt: started });
       return;
     }
     const heartbeat = setInterval(() => this.renew(row), Math.max(10, Math.floor(this.leaseMs / 3)));
@@ -92,7 +92,7 @@ export class SqliteWorker implements Worker {
       clearInterval(heartbeat);
       const now = Date.now();
       this.write(() => this.stmts.complete.run(now, row.seq, row.attempts));
-      outcome = { context, status: 'completed', durationMs: now - started };
+      outcome = { context, status: 'completed', durationMs: now - started, startedAt: started };
     } catch (error) {
       clearInterval(heartbeat);
       const now = Date.now();
@@ -111,12 +111,12 @@ export class SqliteWorker implements Worker {
       });
       if (decision.status === 'dead') {
         this.write(() => this.stmts.kill.run(decision.reason, now, row.seq, row.attempts));
-        outcome = { context, status: 'dead', error: decision.reason, durationMs: now - started };
+        outcome = { context, status: 'dead', error: decision.reason, durationMs: now - started, startedAt: started };
       } else {
         const nextAttemptAt = now + decision.delayMs;
         const message = error instanceof Error ? error.message : String(error);
         this.write(() => this.stmts.delay.run(nextAttemptAt, message, row.seq, row.attempts));
-        outcome = { context, status: 'retrying', error: message, durationMs: now - started, nextAttemptAt };
+        outcome = { context, status: 'retrying', error: message, durationMs: now - started, startedAt: started, nextAttemptAt };
       }
     }
     await notify(this.options.onAttempt, outcome);

@@ -119,7 +119,8 @@ export class WorkerService {
         ...(details?.status !== undefined && { status: details.status }),
         latencyMs: Math.round(details?.latencyMs ?? outcome.durationMs),
         ...(outcome.error && { error: outcome.error.slice(0, 500) }),
-        attemptedAt: Date.now(),
+        // When the attempt began: with its latency and the next try's time it shows the delay the policy chose.
+        attemptedAt: outcome.startedAt,
         ...(outcome.nextAttemptAt && { nextAttemptAt: outcome.nextAttemptAt }),
       },
     };
