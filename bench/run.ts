@@ -1,5 +1,7 @@
 /**
  * `pnpm bench [-- --quick] [--users 100000[,1000000]] [--duration 10] [--only 1,4,6] [--keep] [--profile]`
+ * `pnpm bench -- --only 6,7 --users 1000000 --reuse <kept dir> --run <its run id>`: measure again on a
+ * data directory a `--keep` run left (it printed both), without importing again.
  *
  * Starts the service in its own process on a fresh data directory (embedded storage, or the
  * production adapters whose URLs are set), drives it from this process over loopback, prints one
@@ -29,6 +31,8 @@ const { values } = parseArgs({
     keep: { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
     'search-samples': { type: 'string' },
+    reuse: { type: 'string' },
+    run: { type: 'string' },
   },
 });
 
@@ -56,7 +60,8 @@ const adapters = {
   search: process.env.ELASTICSEARCH_URL ? 'elasticsearch' : 'sqlite-fts5',
   jobs: process.env.REDIS_URL ? 'bullmq' : 'sqlite',
 };
-const dataDir = mkdtempSync(join(tmpdir(), 'idstream-bench-'));
+if (values.reuse && !values.run) throw new Error('--reuse needs --run: the run id the kept directory was imported with');
+const dataDir = values.reuse ?? mkdtempSync(join(tmpdir(), 'idstream-bench-'));
 const startedAt = new Date();
 progress(`data dir ${dataDir}; adapters ${JSON.stringify(adapters)}; scales ${scales.join(', ')}; ${durationS}s per load step`);
 
@@ -76,8 +81,9 @@ try {
   searchVia = searchable.via;
   if (wants(5)) await projectionLag(service, searchable, Math.max(5, durationS), 200, emit);
 
-  const run = randomUUID().slice(0, 6);
-  let imported = 0;
+  const run = values.run ?? randomUUID().slice(0, 6);
+  // A reused directory already holds the largest scale's users of its run.
+  let imported = values.reuse ? Math.max(...scales) : 0;
   if (wants(4) || wants(6) || wants(7)) {
     const useHttp = await hasImportRoute(service.url);
     importPath = useHttp ? 'POST /api/user/import' : 'platform (appendMultiple from the bench process + the service projector)';
@@ -117,8 +123,8 @@ try {
   await searchable.close();
 } finally {
   await service?.stop();
-  if (!values.keep) rmSync(dataDir, { recursive: true, force: true });
-  else progress(`kept ${dataDir}`);
+  if (!values.keep && !values.reuse) rmSync(dataDir, { recursive: true, force: true });
+  else progress(`kept ${dataDir} (run ${values.run ?? 'see the import lines'})`);
 }
 
 const out = join(import.meta.dirname, '..', '.bench');
