@@ -62,8 +62,13 @@ export function startWalCheckpointer(paths: string[], options: { intervalMs?: nu
   const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
   return {
     async stop() {
+      // Referenced again while it stops: a caller awaiting this at top level (the CLI) must not see
+      // its event loop run empty and the process end with the await unsettled (exit code 13).
+      worker.ref();
       worker.postMessage('stop');
-      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 2_000).unref())]);
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([exited, new Promise((resolve) => (timer = setTimeout(resolve, 2_000)))]);
+      clearTimeout(timer);
       await worker.terminate();
     },
   };

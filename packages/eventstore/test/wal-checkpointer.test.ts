@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -64,5 +65,14 @@ describe('WAL checkpointer', () => {
       await checkpointer.stop();
       await store.close();
     }
+  });
+
+  it('lets a command that stops it at top level exit 0 (not 13, "unsettled top-level await")', () => {
+    const script = join(dir, 'cli.mts');
+    const source = join(import.meta.dirname, '..', 'src', 'wal-checkpointer.ts');
+    writeFileSync(script, `import { startWalCheckpointer } from ${JSON.stringify(source)};\nconst c = startWalCheckpointer([${JSON.stringify(join(dir, 'cli.db'))}]);\nawait c.stop();\nconsole.log('stopped');\n`);
+    const run = spawnSync(process.execPath, ['--import', 'tsx', script], { encoding: 'utf8', timeout: 20_000 });
+    expect(run.stdout).toContain('stopped');
+    expect(run.status).toBe(0);
   });
 });
