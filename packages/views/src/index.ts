@@ -1,5 +1,6 @@
 export * from './port.js';
 export { checkpointCached } from './checkpoint-cached.js';
+export { ChunkedIdsBatch, IDS_PER_CHUNK, chunkId, readChunkedIds, type ChunkedIdsBody } from './chunked-ids.js';
 export { openSqliteViewDatabase, type SqliteViewDatabaseOptions } from './sqlite.js';
 export type { MongoViewDatabaseOptions } from './mongodb.js';
 import type { MongoViewDatabaseOptions } from './mongodb.js';
