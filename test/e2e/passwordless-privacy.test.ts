@@ -131,6 +131,21 @@ describe('email delivery outcomes', () => {
   });
 });
 
+describe('history of many codes', () => {
+  it('shows every code of a user whose index spilled into sealed chunks (more than 64 codes)', async () => {
+    const email = `many-codes-${randomUUID()}@example.com`;
+    const userId = await seedUser(svc, { tenantId, email, registeredTo: [appId] });
+    const codes = 70;
+    for (let i = 0; i < codes; i++) await start(email);
+    // The code index is eventually consistent: wait until it holds all 70, then every one is in the history.
+    const issued = await eventually(async () => {
+      const count = (await history(userId)).filter((e) => e.type === 'PasswordlessCodeIssued').length;
+      return count === codes ? count : undefined;
+    });
+    expect(issued).toBe(codes);
+  }, 60_000);
+});
+
 describe('hard delete', () => {
   it("erases the user's code streams (user id and state), and a stream written after the erasure", async () => {
     const address = `erase-${randomUUID()}@example.com`;
