@@ -37,6 +37,12 @@ export interface IdstreamConfig {
    * per write and a slower append → view (docs/benchmarks.md).
    */
   projectorThread: boolean;
+  /**
+   * `idstream start` with the projector role (and without `projectorThread`): the user search projection,
+   * the costliest to apply, runs in a worker thread of its own, on the other core, while the other
+   * projections stay beside the API and the views it reads. On by default (docs/benchmarks.md).
+   */
+  searchThread: boolean;
   /** Base URL of Facebook's Graph API (a local stand-in in tests). */
   facebookGraphUrl: string;
   /** OTLP/HTTP collector base URL; tracing is on when set (spans go to `<url>/v1/traces`). */
@@ -89,6 +95,7 @@ export function loadConfig(env: Env = process.env): IdstreamConfig {
     ...withValue('publicUrl', url(env, 'IDSTREAM_PUBLIC_URL', ['http:', 'https:'])),
     trustProxy: boolean(env, 'IDSTREAM_TRUST_PROXY', false),
     projectorThread: boolean(env, 'IDSTREAM_PROJECTOR_THREAD', false),
+    searchThread: boolean(env, 'IDSTREAM_SEARCH_THREAD', true),
     facebookGraphUrl: url(env, 'IDSTREAM_FACEBOOK_GRAPH_URL', ['http:', 'https:']) ?? 'https://graph.facebook.com',
     ...withValue('otlpEndpoint', url(env, 'OTEL_EXPORTER_OTLP_ENDPOINT', ['http:', 'https:'])),
     serviceName: optional(env, 'OTEL_SERVICE_NAME') ?? 'idstream',

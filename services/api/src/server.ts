@@ -10,7 +10,7 @@ import { createLogger, openAdapters, SecretBox, SigningKeys, type Adapters, type
 import { pollingWaiter } from '@idstream/projection-runner';
 import { CONFIG_VIEWS_CHECKPOINT, resolveReadModels, userSearchCheckpoint, userViewsCheckpoint, type ReadModels } from '@idstream/projector';
 import type { WorkerService } from '@idstream/worker';
-import { ProjectorThread, type ProjectorHandle } from './background/projector-thread.js';
+import { ProjectorThread, withSearchFrom, type ProjectorHandle } from './background/projector-thread.js';
 import { createProjector, createWorker } from './background/roles.js';
 import type { AppContext } from './application/context.js';
 import { ensureDefaults, ensureSomeApiKey } from './application/bootstrap.js';
@@ -28,6 +28,8 @@ export interface RunningIdstream {
   readModels: ReadModels;
   /** The projections, in this thread or (with the api role) in the projector thread. */
   projector?: ProjectorHandle;
+  /** The worker thread running projections (the search alone, or all of them), when there is one. */
+  thread?: ProjectorThread;
   /** The job worker when it runs in this thread (with the api role it runs in the projector thread). */
   worker?: WorkerService;
   stop(): Promise<void>;
@@ -37,20 +39,35 @@ export async function startIdstream(config: IdstreamConfig, options: { logger?: 
   const logger = options.logger ?? createLogger(config);
   if (initTracing({ ...(config.otlpEndpoint && { otlpEndpoint: config.otlpEndpoint }), serviceName: config.serviceName })) logger.info({ endpoint: config.otlpEndpoint }, 'tracing to OTLP');
   // With `projectorThread`, projections and the job worker run in a worker thread, beside the API's
-  // event loop instead of on it. It is spawned first, so that loading its modules overlaps the opening
-  // of the stores here. Off by default: measured costlier on 2 cores (bench scenarios 2 and 5).
-  const inThread = config.projectorThread && config.roles.includes('api') && config.roles.includes('projector');
-  const thread = inThread ? ProjectorThread.spawn(config, { logger, worker: config.roles.includes('worker') }) : undefined;
+  // event loop instead of on it (off by default: measured costlier on 2 cores, bench scenarios 2 and
+  // 5). With `searchThread` (the default) only the user search projection does. The thread is spawned
+  // first, so that loading its modules overlaps the opening of the stores here.
+  const runsProjector = config.roles.includes('projector');
+  const inThread = config.projectorThread && config.roles.includes('api') && runsProjector;
+  const searchApart = !inThread && runsProjector && config.searchThread;
+  const thread = inThread || searchApart
+    ? ProjectorThread.spawn(config, { logger, worker: inThread && config.roles.includes('worker'), part: inThread ? 'all' : 'search' })
+    : undefined;
   const adapters = await openAdapters(config, logger);
   const readModels = await resolveReadModels(adapters.views, adapters.search);
   const secrets = new SecretBox(adapters.masterKey);
   const signingKeys = new SigningKeys(() => readModels.config.Key, secrets);
 
   // 1. Projections first: reads and read-your-writes depend on them.
-  const localProjector = config.roles.includes('projector') && !thread ? createProjector(adapters, readModels, logger) : undefined;
+  const localProjector = runsProjector && !inThread
+    ? createProjector(
+        adapters,
+        readModels,
+        logger,
+        // The search thread indexes what the user views applied: it hears each of their positions.
+        searchApart ? (runner) => runner === localProjector?.userViews && thread!.reportViewsPosition(runner.position) : undefined,
+        searchApart ? { part: 'without-search' } : {},
+      )
+    : undefined;
   await localProjector?.start();
+  if (searchApart) thread!.reportViewsPosition(localProjector!.userViews.position);
   await thread?.start(adapters);
-  const projector: ProjectorHandle | undefined = thread?.projector ?? localProjector;
+  const projector: ProjectorHandle | undefined = inThread ? thread!.projector : localProjector && searchApart ? withSearchFrom(localProjector, thread!) : localProjector;
   const waiters = projector?.waiters ?? {
     users: pollingWaiter('user-views', () => adapters.views.getCheckpoint(userViewsCheckpoint(readModels.usersCollectionName))),
     config: pollingWaiter('config-views', () => adapters.views.getCheckpoint(CONFIG_VIEWS_CHECKPOINT)),
@@ -72,7 +89,7 @@ export async function startIdstream(config: IdstreamConfig, options: { logger?: 
   await Promise.all([waiters.config.waitFor(head, 300_000), waiters.users.waitFor(head, 300_000)]);
 
   // 3. Workers (in the projector thread when there is one).
-  const worker = config.roles.includes('worker') && !thread ? createWorker(config, adapters, readModels, logger) : undefined;
+  const worker = config.roles.includes('worker') && !inThread ? createWorker(config, adapters, readModels, logger) : undefined;
   worker?.start();
 
   // 4. HTTP.
@@ -127,5 +144,5 @@ export async function startIdstream(config: IdstreamConfig, options: { logger?: 
       await flushTracing();
     })());
 
-  return { ...(url && { url }), ...(port !== undefined && { port }), context, adapters, readModels, ...(projector && { projector }), ...(worker && { worker }), stop };
+  return { ...(url && { url }), ...(port !== undefined && { port }), context, adapters, readModels, ...(projector && { projector }), ...(thread && { thread }), ...(worker && { worker }), stop };
 }

@@ -32,7 +32,27 @@ export interface ProjectorDependencies {
   logger: Logger;
   /** Called after every batch any runner applies (positions reported to another thread). */
   onApplied?: (runner: ProjectionRunner) => void;
+  /** Which runners this projector runs; default all. */
+  part?: ProjectorPart;
+  /**
+   * Where the search projection learns how far the user views are, when they run in another thread
+   * (`part: 'search'`); by default the local user-views runner.
+   */
+  viewsReached?: PositionWaiter;
 }
+
+/**
+ * All runners; all but the user search (which then runs in a thread of its own, on the other core);
+ * or the user search alone (that thread).
+ */
+export type ProjectorPart = 'all' | 'without-search' | 'search';
+
+/** Started together first (reads and read-your-writes depend on them), then the rest one by one. */
+const FIRST = ['configViews', 'userViews', 'userSearch', 'webhookReactor', 'webhookDeliveryLog'] as const;
+const THEN = ['passwordlessEmailReactor', 'passwordlessErasure', 'eventLog', 'loginRecords', 'emailReactor', 'twoFactorEmailReactor', 'loginRecordErasure', 'twoFactorErasure'] as const;
+type RunnerName = (typeof FIRST)[number] | (typeof THEN)[number];
+/** Every runner of a Projector, by property name. */
+export const PROJECTION_RUNNERS: readonly RunnerName[] = [...FIRST, ...THEN];
 
 export class Projector {
   userViews: ProjectionRunner;
@@ -98,42 +118,31 @@ export class Projector {
   };
 
   async start(): Promise<void> {
-    await Promise.all([this.configViews.start(), this.userViews.start(), this.userSearch.start(), this.webhookReactor.start(), this.webhookDeliveryLog.start()]);
-    await this.passwordlessEmailReactor.start();
-    await this.passwordlessErasure.start();
-    await this.eventLog.start();
-    await this.loginRecords.start();
-    await this.emailReactor.start();
-    await this.twoFactorEmailReactor.start();
-    await this.loginRecordErasure.start();
-    await this.twoFactorErasure.start();
+    await Promise.all(this.active(FIRST).map((r) => r.start()));
+    for (const runner of this.active(THEN)) await runner.start();
   }
 
   /** Resolves once every projection has applied everything in the log when called. */
   async catchUp(timeoutMs?: number): Promise<void> {
-    await Promise.all([this.configViews, this.userViews, this.userSearch, this.webhookReactor, this.webhookDeliveryLog].map((r) => r.catchUp(timeoutMs)));
-    await this.passwordlessEmailReactor.catchUp(timeoutMs);
-    await this.passwordlessErasure.catchUp(timeoutMs);
-    await this.eventLog.catchUp(timeoutMs);
-    await this.loginRecords.catchUp(timeoutMs);
-    await this.emailReactor.catchUp(timeoutMs);
-    await this.twoFactorEmailReactor.catchUp(timeoutMs);
-    await this.loginRecordErasure.catchUp(timeoutMs);
-    await this.twoFactorErasure.catchUp(timeoutMs);
+    await Promise.all(this.active(FIRST).map((r) => r.catchUp(timeoutMs)));
+    for (const runner of this.active(THEN)) await runner.catchUp(timeoutMs);
   }
 
   async stop(): Promise<void> {
-    await Promise.all([this.configViews.stop(), this.userViews.stop(), this.userSearch.stop(), this.webhookReactor.stop(), this.webhookDeliveryLog.stop()]);
-    await this.passwordlessEmailReactor.stop();
-    await this.passwordlessErasure.stop();
-    await this.eventLog.stop();
-    await this.loginRecords.stop();
-    await this.emailReactor.stop();
-    await this.twoFactorEmailReactor.stop();
-    await this.loginRecordErasure.stop();
-    await this.twoFactorErasure.stop();
+    await Promise.all(this.active(FIRST).map((r) => r.stop()));
+    for (const runner of this.active(THEN)) await runner.stop();
     // A graceful stop leaves every checkpoint at what its runner applied.
     await this.views.flush();
+  }
+
+  /** The runners of `names` this projector runs (looked up now: a rebuild's switch replaces some). */
+  private active(names: readonly RunnerName[]): ProjectionRunner[] {
+    return names.filter((name) => this.runs(name)).map((name) => this[name]);
+  }
+
+  private runs(name: string): boolean {
+    const part = this.deps.part ?? 'all';
+    return part === 'all' || (part === 'search') === (name === 'userSearch');
   }
 
   /**
@@ -193,15 +202,18 @@ export class Projector {
   }
 
   private userSearchRunner(index: SearchIndex, version: number): ProjectionRunner {
-    const { eventStore, readModels } = this.deps;
-    const handler = new UserSearchHandler(userSearchCheckpoint(version), index, () => readModels.users, this.waiters.users, () => eventStore.headPosition());
+    const { eventStore, readModels, viewsReached, part } = this.deps;
+    // On the views' own thread, search yields to them while they catch up (logHead); in a thread of
+    // its own it runs beside them on the other core.
+    const logHead = part === 'search' ? undefined : () => eventStore.headPosition();
+    const handler = new UserSearchHandler(userSearchCheckpoint(version), index, () => readModels.users, viewsReached ?? this.waiters.users, logHead);
     // Large batches: FTS5 writes one index segment per transaction, so fewer, bigger ones index faster.
     return new ProjectionRunner(eventStore, handler, this.runnerOptions({ batchSize: 5_000, maxBuffered: 20_000 }));
   }
 
   /** The live runners by property name (a rebuild's switch replaces `userViews` / `userSearch`). */
   runners(): Record<string, ProjectionRunner> {
-    return Object.fromEntries(Object.entries(this).filter((entry): entry is [string, ProjectionRunner] => entry[1] instanceof ProjectionRunner));
+    return Object.fromEntries(Object.entries(this).filter((entry): entry is [string, ProjectionRunner] => entry[1] instanceof ProjectionRunner && this.runs(entry[0])));
   }
 
   private runnerOptions(extra: RunnerOptions = {}): RunnerOptions {

@@ -1,6 +1,6 @@
 /**
- * The API thread's side of the projector thread: starts it, follows the positions it reports, and
- * offers the same surface as an in-process Projector (a runner per projection with `position`,
+ * The API thread's side of a projector thread (all projections, or the user search alone): starts
+ * it, follows the positions it reports, and offers the same surface as an in-process Projector (a runner per projection with `position`,
  * `waitFor`, `catchUp`; read-your-writes waiters; the search rebuild) so the rest of the process
  * does not care where the projections run.
  */
@@ -9,7 +9,7 @@ import type { IdstreamConfig } from '@idstream/config';
 import type { EventStore } from '@idstream/eventstore';
 import type { AppendObservation, JobObservation, Logger } from '@idstream/platform';
 import { PositionWaiters, type PositionWaiter, type ProjectionRunner } from '@idstream/projection-runner';
-import type { Projector } from '@idstream/projector';
+import { PROJECTION_RUNNERS, type Projector } from '@idstream/projector';
 import type { FromThread, ToThread } from './protocol.js';
 
 /** What callers use of a projection runner, wherever it runs. */
@@ -37,6 +37,35 @@ export interface ObservationSink {
 
 const RESTART_DELAY_MS = 1_000;
 
+export interface ProjectorThreadOptions {
+  logger: Logger;
+  /** The job worker runs in the thread too (part 'all'). */
+  worker: boolean;
+  /** Every runner ('all'), or the user search alone ('search', beside the API thread's projector). */
+  part: 'all' | 'search';
+}
+
+/** The projector of this thread with its user search in a search thread: one handle for both. */
+export function withSearchFrom(local: Projector, thread: ProjectorThread): ProjectorHandle {
+  // Looked up on use: a rebuild's switch replaces the local user-views runner.
+  const delegate = (pick: () => RunnerHandle): RunnerHandle => ({
+    get name() {
+      return pick().name;
+    },
+    get position() {
+      return pick().position;
+    },
+    waitFor: (position, timeoutMs) => pick().waitFor(position, timeoutMs),
+    catchUp: (timeoutMs) => pick().catchUp(timeoutMs),
+  });
+  const runners = Object.fromEntries(PROJECTION_RUNNERS.map((key) => [key, delegate(() => (key === 'userSearch' ? thread.search : local[key]))])) as { [K in RunnerKey]: RunnerHandle };
+  return {
+    ...runners,
+    waiters: { users: local.waiters.users, config: local.waiters.config, search: thread.search },
+    runners: () => ({ ...local.runners(), userSearch: thread.search }),
+  };
+}
+
 export class ProjectorThread {
   private worker!: Worker;
   private readonly state = new Map<string, { name: string; position: number; waiters: PositionWaiters }>();
@@ -48,17 +77,21 @@ export class ProjectorThread {
   private masterKey?: Uint8Array;
   private eventStore?: EventStore;
   private observations?: ObservationSink;
+  /** The last user-views position reported to a search thread (sent again to a restarted one). */
+  private viewsPosition = 0;
+  /** Handles of the thread's runners (all of them, or the user search alone). */
   readonly projector: ProjectorHandle;
+  readonly search: RunnerHandle;
 
   private constructor(
     private readonly config: IdstreamConfig,
-    private readonly options: { logger: Logger; worker: boolean },
+    private readonly options: ProjectorThreadOptions,
   ) {
     this.spawn();
     const runner = (key: string): RunnerHandle => this.handle(key);
     const runners: Record<string, RunnerHandle> = {};
-    const keys: RunnerKey[] = ['userViews', 'configViews', 'userSearch', 'webhookReactor', 'emailReactor', 'twoFactorEmailReactor', 'loginRecordErasure', 'twoFactorErasure', 'passwordlessEmailReactor', 'passwordlessErasure', 'eventLog', 'loginRecords', 'webhookDeliveryLog'];
-    for (const key of keys) runners[key] = runner(key);
+    for (const key of PROJECTION_RUNNERS) runners[key] = runner(key);
+    this.search = runners.userSearch!;
     this.projector = {
       ...(runners as { [K in RunnerKey]: RunnerHandle }),
       waiters: { users: runners.userViews!, config: runners.configViews!, search: runners.userSearch! },
@@ -70,8 +103,15 @@ export class ProjectorThread {
    * Spawns the thread at once (loading its modules takes a second, in parallel with the API's own
    * start); it opens the stores when `start` hands it the master key.
    */
-  static spawn(config: IdstreamConfig, options: { logger: Logger; worker: boolean }): ProjectorThread {
+  static spawn(config: IdstreamConfig, options: ProjectorThreadOptions): ProjectorThread {
     return new ProjectorThread(config, options);
+  }
+
+  /** A search thread waits on the user views of this thread: each position they apply is passed on. */
+  reportViewsPosition(position: number): void {
+    if (position <= this.viewsPosition) return;
+    this.viewsPosition = position;
+    this.send({ kind: 'views-position', position });
   }
 
   /**
@@ -98,6 +138,11 @@ export class ProjectorThread {
     });
   }
 
+  /** Ends the thread the way a crash would; it is started again after RESTART_DELAY_MS (fault tests). */
+  async kill(): Promise<void> {
+    await this.worker.terminate();
+  }
+
   async stop(): Promise<void> {
     if (this.stopping) return this.exited;
     this.stopping = true;
@@ -112,7 +157,10 @@ export class ProjectorThread {
 
   private spawn(): void {
     const { masterKey: _key, ...config } = this.config;
-    this.worker = new Worker(new URL('./thread-entry.mjs', import.meta.url), { workerData: { config, worker: this.options.worker }, name: 'idstream-projector' });
+    this.worker = new Worker(new URL('./thread-entry.mjs', import.meta.url), {
+      workerData: { config, worker: this.options.worker, part: this.options.part },
+      name: this.options.part === 'search' ? 'idstream-search' : 'idstream-projector',
+    });
     // The HTTP server keeps the process alive, not this thread: a start that fails before listening
     // ends the process instead of leaving it waiting on a thread nobody stops.
     this.worker.unref();
@@ -129,6 +177,7 @@ export class ProjectorThread {
         setTimeout(() => {
           if (this.stopping) return;
           this.spawn();
+          if (this.viewsPosition > 0) this.send({ kind: 'views-position', position: this.viewsPosition });
           if (this.masterKey) this.send({ kind: 'start', masterKey: this.masterKey });
         }, RESTART_DELAY_MS).unref();
       }),

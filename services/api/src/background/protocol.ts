@@ -7,6 +7,8 @@ export type RunnerPosition = [key: string, name: string, position: number];
 export type ToThread =
   | { kind: 'start'; masterKey: Uint8Array }
   | { kind: 'rebuild-search'; id: number }
+  /** The user views' applied position on the API thread, for the search part. */
+  | { kind: 'views-position'; position: number }
   | { kind: 'stop' };
 
 export type FromThread =

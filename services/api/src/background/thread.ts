@@ -1,14 +1,17 @@
 /**
- * The projector thread of an embedded API process: every projection and reactor, and the job
- * worker, on their own event loop and core, so the API thread only serves requests and appends.
+ * A projector thread of an embedded API process, on its own event loop and core. With `part: 'all'`
+ * it runs every projection and reactor and the job worker, so the API thread only serves requests
+ * and appends; with `part: 'search'` (the default layout) it runs the user search projection alone,
+ * the costliest to apply, while the rest stays on the API thread beside the views it reads.
  * It opens its own connections to the same files; the API thread learns each runner's position
  * from messages (read-your-writes waits resolve on them) and wakes this thread's event-store
- * subscription through the store's cross-thread notifier.
+ * subscription through the store's cross-thread notifier. The search part learns how far the user
+ * views are from the API thread's messages in turn.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { IdstreamConfig } from '@idstream/config';
 import { createLogger, flushTracing, initTracing, openAdapters } from '@idstream/platform';
-import type { ProjectionRunner } from '@idstream/projection-runner';
+import { PositionWaiters, type ProjectionRunner } from '@idstream/projection-runner';
 import { resolveReadModels } from '@idstream/projector';
 import type { FromThread, RunnerPosition, ToThread } from './protocol.js';
 import { createProjector, createWorker } from './roles.js';
@@ -18,17 +21,31 @@ const URGENT = new Set(['userViews', 'configViews', 'userSearch']);
 
 const port = parentPort!;
 const post = (message: FromThread) => port.postMessage(message);
-const { config: sent, worker: runsWorker } = workerData as { config: IdstreamConfig; worker: boolean };
+const { config: sent, worker: runsWorker, part } = workerData as { config: IdstreamConfig; worker: boolean; part: 'all' | 'search' };
 
-port.once('message', (message: ToThread) => {
+/** The user views' position on the API thread (part 'search'), from its messages. */
+let viewsPosition = 0;
+const viewsReached = new PositionWaiters(() => ({ name: 'user-views (API thread)', position: viewsPosition }));
+const onViewsPosition = (message: ToThread) => {
+  if (message.kind !== 'views-position' || message.position <= viewsPosition) return;
+  viewsPosition = message.position;
+  viewsReached.release(viewsPosition);
+};
+port.on('message', onViewsPosition);
+
+// The API thread may report the views' position before it sends `start`: wait for `start` itself.
+const onStart = (message: ToThread) => {
   // Stopped before it started (the API's start failed): nothing is open.
-  if (message.kind !== 'start') return port.close();
+  if (message.kind === 'stop') return port.close();
+  if (message.kind !== 'start') return;
+  port.off('message', onStart);
   run({ ...sent, masterKey: Buffer.from(message.masterKey) }).catch((error: unknown) => {
     post({ kind: 'failed', error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
     // A thread that could not start has nothing left to run; the API thread decides what follows.
     port.close();
   });
-});
+};
+port.on('message', onStart);
 
 async function run(config: IdstreamConfig): Promise<void> {
   const logger = createLogger(config, 'idstream-projector');
@@ -59,7 +76,7 @@ async function run(config: IdstreamConfig): Promise<void> {
       setImmediate(flush);
     }
   };
-  const projector = createProjector(adapters, readModels, logger, onApplied);
+  const projector = createProjector(adapters, readModels, logger, onApplied, part === 'search' ? { part, viewsReached } : {});
   const snapshot = () => {
     keys = new Map(Object.entries(projector.runners()).map(([key, runner]) => [runner, key]));
     for (const [runner, key] of keys) pending.set(key, [key, runner.handler.name, runner.position]);
@@ -67,8 +84,12 @@ async function run(config: IdstreamConfig): Promise<void> {
   };
   await projector.start();
   snapshot();
-  const head = await adapters.eventStore.headPosition();
-  await Promise.all([projector.configViews.waitFor(head, 300_000), projector.userViews.waitFor(head, 300_000)]);
+  // The API thread waits for the views it reads; search catches up in the background (as it does
+  // on the API thread: a search started before it has caught up may miss the newest users).
+  if (part === 'all') {
+    const head = await adapters.eventStore.headPosition();
+    await Promise.all([projector.configViews.waitFor(head, 300_000), projector.userViews.waitFor(head, 300_000)]);
+  }
   const worker = runsWorker ? createWorker(config, adapters, readModels, logger) : undefined;
   worker?.start();
   // The queues the worker serves, for the API thread's queue-depth metrics.
