@@ -49,27 +49,42 @@ export async function generateSigningKey(algorithm: SigningAlgorithm, kid: strin
   return { kid, algorithm, publicKeyPem: await exportSPKI(publicKey), privateKeyPem: await exportPKCS8(privateKey) };
 }
 
-interface CachedKey {
-  material: string;
-  key: Promise<CryptoKey>;
+/**
+ * Keys derived from a kid's material (an imported CryptoKey, a node:crypto KeyObject), by slot.
+ * Deriving costs far more than a signature, so every call after the first reuses the key; the entry
+ * is replaced when the slot's material changes, and the oldest leaves past MAX_CACHED_KEYS.
+ */
+function materialCache<T>() {
+  const entries = new Map<string, { material: string; value: T }>();
+  return {
+    get(slot: string, material: string, derive: () => T): T {
+      const hit = entries.get(slot);
+      if (hit && hit.material === material) return hit.value;
+      if (entries.size >= MAX_CACHED_KEYS) entries.delete(entries.keys().next().value!);
+      const value = derive();
+      entries.set(slot, { material, value });
+      return value;
+    },
+    forget(slot: string, value: T): void {
+      if (entries.get(slot)?.value === value) entries.delete(slot);
+    },
+    clear(): void {
+      entries.clear();
+    },
+  };
 }
 
-/**
- * Imported keys by kid and use. Importing a PEM costs far more than an ES256 signature, so every sign
- * and verify after the first reuses the CryptoKey. The entry is replaced when a kid's material changes.
- */
-const keyCache = new Map<string, CachedKey>();
 const MAX_CACHED_KEYS = 512;
+/** WebCrypto keys by kid and use, for verification. */
+const keyCache = materialCache<Promise<CryptoKey>>();
 
 function cached(slot: string, material: string, load: () => Promise<CryptoKey>): Promise<CryptoKey> {
-  const hit = keyCache.get(slot);
-  if (hit && hit.material === material) return hit.key;
-  if (keyCache.size >= MAX_CACHED_KEYS) keyCache.delete(keyCache.keys().next().value!);
-  const key = load();
-  keyCache.set(slot, { material, key });
-  // A failed import must not stay cached: the next call retries and reports its own error.
-  key.catch(() => keyCache.get(slot)?.key === key && keyCache.delete(slot));
-  return key;
+  return keyCache.get(slot, material, () => {
+    const key = load();
+    // A failed import must not stay cached: the next call retries and reports its own error.
+    key.catch(() => keyCache.forget(slot, key));
+    return key;
+  });
 }
 
 /** Forgets imported keys (after a key is deleted or rotated out). */
@@ -112,17 +127,12 @@ export async function toJwks(records: readonly SigningKeyRecord[]): Promise<JSON
  * WebCrypto: a WebCrypto ES256 signature cost 126 µs of event-loop CPU against 40 µs, and its job
  * waits in the libuv pool behind the argon2 verifications of concurrent logins (measured here).
  */
-const signingKeyObjects = new Map<string, { material: string; key: KeyObject | Buffer }>();
+const signingKeyObjects = materialCache<KeyObject | Buffer>();
 
 function signingMaterial(record: SigningKeyRecord): KeyObject | Buffer {
   const material = record.algorithm === 'HS256' ? record.secret : record.privateKeyPem;
   if (!material) throw new TypeError(`signing key ${record.kid} has no ${record.algorithm === 'HS256' ? 'HMAC secret' : 'private key'}`);
-  const hit = signingKeyObjects.get(record.kid);
-  if (hit && hit.material === material) return hit.key;
-  const key = record.algorithm === 'HS256' ? Buffer.from(material, 'base64url') : createPrivateKey(material);
-  if (signingKeyObjects.size >= MAX_CACHED_KEYS) signingKeyObjects.delete(signingKeyObjects.keys().next().value!);
-  signingKeyObjects.set(record.kid, { material, key });
-  return key;
+  return signingKeyObjects.get(record.kid, material, () => (record.algorithm === 'HS256' ? Buffer.from(material, 'base64url') : createPrivateKey(material)));
 }
 
 const base64url = (data: string | Buffer) => Buffer.from(data).toString('base64url');
