@@ -291,15 +291,24 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
  * Erasure support for any of the embedded SQLite files (events, views, search, jobs): moves the WAL
  * into the database and truncates the WAL to zero bytes, so page images written before a hard delete
  * (which still hold the erased rows) are no longer in any file. With `secure_delete` on, the database
- * pages themselves hold zeros where the rows were. Uses its own short-lived connection; returns false
- * when a reader kept the checkpoint from completing (the next one finishes the job).
+ * pages themselves hold zeros where the rows were. Uses its own short-lived connection.
+ *
+ * A TRUNCATE checkpoint waits (busy timeout) for readers and writers, but SQLite answers busy at
+ * once, without calling the busy handler, while another connection runs a checkpoint: the WAL
+ * checkpointer thread's PASSIVE round, or a projection thread's autocheckpoint. So a busy answer is
+ * retried until `deadlineMs`; resolves false only if the WAL could still not be truncated then.
  */
-export function truncateSqliteWal(path: string): boolean {
+export async function truncateSqliteWal(path: string, options: { busyTimeoutMs?: number; deadlineMs?: number; retryDelayMs?: number } = {}): Promise<boolean> {
+  const deadline = Date.now() + (options.deadlineMs ?? 10_000);
   const db = new Database(path, { fileMustExist: true });
   try {
-    db.pragma('busy_timeout = 5000');
-    const [result] = db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[];
-    return result?.busy === 0;
+    db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 1_000))}`);
+    for (;;) {
+      const [result] = db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[];
+      if (result?.busy === 0) return true;
+      if (Date.now() >= deadline) return false;
+      await new Promise((resolve) => setTimeout(resolve, options.retryDelayMs ?? 5));
+    }
   } finally {
     db.close();
   }

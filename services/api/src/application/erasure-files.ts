@@ -48,16 +48,19 @@ export function emailsIn(values: unknown[]): string[] {
 /**
  * After an erasure: the embedded SQLite stores' write-ahead logs still hold page images from before
  * it. Checkpoint them into the databases (whose deleted rows `secure_delete` zeroed) and truncate.
+ * Returns the files whose WAL could not be truncated in time (a long-running reader held it).
  */
-export function truncateEmbeddedWals(config: IdstreamConfig): void {
+export async function truncateEmbeddedWals(config: IdstreamConfig): Promise<string[]> {
   const embedded = [
     !config.kurrentDbUrl && 'events.db',
     !config.mongoDbUrl && 'views.db',
     !config.elasticsearchUrl && 'search.db',
     !config.redisUrl && 'jobs.db',
   ].filter((name): name is string => typeof name === 'string');
+  const left: string[] = [];
   for (const name of embedded) {
     const path = join(config.dataDir, name);
-    if (existsSync(path)) truncateSqliteWal(path);
+    if (existsSync(path) && !(await truncateSqliteWal(path))) left.push(path);
   }
+  return left;
 }
