@@ -22,6 +22,11 @@ async function createUser(url: string, user: Record<string, unknown>): Promise<s
 export async function passwordLogin(service: RunningService, options: LoginScenarioOptions, emit: (row: Row) => void): Promise<void> {
   const email = `login-${randomUUID()}@bench.example.com`;
   await createUser(service.url, { email, password: 'bench-password-1' });
+  // Warm-up, not measured: a fresh process compiles the login path's hot functions during its first
+  // seconds (measured at c=2 and 4: its first 5 s served 2–6 % fewer logins than seconds 10–15), and
+  // a service in use is warm.
+  progress('password login warm-up');
+  await runLoad({ url: service.url, path: '/api/login', connections: 2, durationS: Math.min(5, options.durationS), body: { loginId: email, password: 'bench-password-1' } });
   const single = await argon2Verify(1, Math.min(3, options.durationS));
   for (const c of options.concurrencies) {
     progress(`password login at concurrency ${c}`);
