@@ -17,6 +17,12 @@ export interface RunnerOptions {
   retryDelayMs?: number;
   /** Called after each applied batch (the projector thread reports positions to the API thread). */
   onApplied?(runner: ProjectionRunner): void;
+  /**
+   * Events whose application may wait: when everything buffered is `deferrable`, the runner holds
+   * the batch up to `ms` so that more events join it (one write for many). Any other event, or a
+   * full batch, ends the wait at once.
+   */
+  linger?: { ms: number; deferrable(event: RecordedEvent): boolean };
 }
 
 export class ProjectionRunner {
@@ -27,6 +33,8 @@ export class ProjectionRunner {
   private readonly waiters = new PositionWaiters(() => ({ name: this.handler.name, position: this.appliedPosition }));
   private stopped = false;
   private appliedPosition = 0;
+  /** Ends a linger early (set while the drain loop lingers). */
+  private endLinger?: () => void;
 
   constructor(
     private readonly store: EventStore,
@@ -66,6 +74,7 @@ export class ProjectionRunner {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.endLinger?.();
     await this.subscription?.close();
     await this.draining;
     this.spaceAvailable?.resolve();
@@ -73,6 +82,7 @@ export class ProjectionRunner {
 
   private async enqueue(event: RecordedEvent): Promise<void> {
     this.buffer.push(event);
+    if (this.endLinger && (!this.options.linger!.deferrable(event) || this.buffer.length >= (this.options.batchSize ?? 1_000))) this.endLinger();
     this.kick();
     if (this.buffer.length >= (this.options.maxBuffered ?? 5_000)) {
       this.spaceAvailable ??= deferred();
@@ -93,6 +103,17 @@ export class ProjectionRunner {
     // Yield once so that events delivered in the same tick join the first batch.
     await new Promise((resolve) => setImmediate(resolve));
     const batchSize = this.options.batchSize ?? 1_000;
+    const linger = this.options.linger;
+    if (linger && !this.stopped && this.buffer.length < batchSize && this.buffer.every((event) => linger.deferrable(event))) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => this.endLinger?.(), linger.ms);
+        this.endLinger = () => {
+          clearTimeout(timer);
+          this.endLinger = undefined;
+          resolve();
+        };
+      });
+    }
     while (this.buffer.length > 0 && !this.stopped) {
       const batch = this.buffer.slice(0, batchSize);
       try {

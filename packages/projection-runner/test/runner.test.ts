@@ -110,4 +110,46 @@ describe('ProjectionRunner', () => {
     await views.close();
     await store.close();
   });
+  it('holds a batch of deferrable events for the linger, and applies it at once when another event arrives', async () => {
+    const { store } = await openStore();
+    const batches: string[][] = [];
+    const recorder: ProjectionHandler = {
+      name: 'recorder',
+      getCheckpoint: async () => undefined,
+      async applyBatch(events: RecordedEvent[]) {
+        batches.push(events.map((e) => e.type));
+      },
+    };
+    const lingerMs = 1_000;
+    const runner = new ProjectionRunner(store, recorder, { linger: { ms: lingerMs, deferrable: (e) => e.type === 'LoggedIn' } });
+    await runner.start();
+    // Three logins close together: nothing is applied before the linger ends, then all three at once.
+    const started = Date.now();
+    for (let i = 0; i < 3; i++) await append(store, `login-${i}`, 'LoggedIn', {});
+    const { position: lastLogin } = await append(store, 'login-3', 'LoggedIn', {});
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(batches).toEqual([]);
+    await runner.waitFor(lastLogin, 5_000);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(lingerMs - 50);
+    expect(batches).toEqual([['LoggedIn', 'LoggedIn', 'LoggedIn', 'LoggedIn']]);
+    await runner.stop();
+
+    // A login waits (a minute here); a user change arriving next ends the wait, and both go in one batch.
+    const runnerLong = new ProjectionRunner(store, { ...recorder, getCheckpoint: async () => lastLogin }, { linger: { ms: 60_000, deferrable: (e) => e.type === 'LoggedIn' } });
+    batches.length = 0;
+    await runnerLong.start();
+    await append(store, 'login-4', 'LoggedIn', {});
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const { position: changed } = await append(store, 'user-1', 'UserChanged', {});
+    await runnerLong.waitFor(changed, 5_000);
+    expect(batches).toEqual([['LoggedIn', 'UserChanged']]);
+    // Stopping ends a linger without waiting it out.
+    await append(store, 'login-5', 'LoggedIn', {});
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const stopping = Date.now();
+    await runnerLong.stop();
+    expect(Date.now() - stopping).toBeLessThan(5_000);
+    expect(batches).toEqual([['LoggedIn', 'UserChanged']]);
+    await store.close();
+  });
 });
