@@ -1,0 +1,59 @@
+/**
+ * Where a password login's CPU goes, thread by thread: starts the service, then runs closed-loop
+ * logins in back-to-back segments (no idle gap, so the JIT settles) and prints, per segment, the
+ * logins/s and the CPU each thread of the service spent per login (from /proc/<pid>/task, in 10 ms
+ * ticks: segments of a few hundred logins are needed). The API thread is the one whose id is the pid;
+ * the four busiest others are the libuv pool running argon2id; the rest are the search thread, V8's
+ * helper threads and the WAL checkpointer. Run it from two checkouts in alternation to compare.
+ *
+ *   npx tsx bench/login-cpu-by-thread.ts [segments=3] [connections=4] [seconds=5]
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runLoad } from './load.js';
+import { api, startService } from './service.js';
+
+const [segments, connections, seconds] = [Number(process.argv[2] ?? 3), Number(process.argv[3] ?? 4), Number(process.argv[4] ?? 5)];
+
+/** CPU milliseconds per thread id of `pid` (utime + stime, 10 ms ticks). */
+function cpuByThread(pid: number): Map<number, number> {
+  const cpu = new Map<number, number>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      cpu.set(Number(tid), (Number(fields[11]) + Number(fields[12])) * 10);
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return cpu;
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'idstream-login-cpu-'));
+const service = await startService(dir);
+try {
+  const email = `login-${randomUUID()}@bench.example.com`;
+  const created = await api(service.url, 'POST', '/api/user', { user: { email, password: 'bench-password-1' } });
+  if (created.status !== 200) throw new Error(`user create failed: ${created.status}`);
+  for (let segment = 0; segment < segments; segment++) {
+    const before = cpuByThread(service.pid);
+    const load = await runLoad({ url: service.url, path: '/api/login', connections, durationS: seconds, body: { loginId: email, password: 'bench-password-1' } });
+    const after = cpuByThread(service.pid);
+    const perLogin = [...after].map(([tid, ms]) => ({ tid, ms: (ms - (before.get(tid) ?? 0)) / load.ok })).filter((t) => t.ms > 0);
+    const api = perLogin.find((t) => t.tid === service.pid)?.ms ?? 0;
+    const others = perLogin.filter((t) => t.tid !== service.pid).sort((a, b) => b.ms - a.ms);
+    const pool = others.slice(0, 4).reduce((sum, t) => sum + t.ms, 0);
+    const rest = others.slice(4);
+    const total = perLogin.reduce((sum, t) => sum + t.ms, 0);
+    console.log(
+      `segment ${segment}: ${load.rps.toFixed(1)} logins/s (c=${connections}, ${load.failed} failed), CPU ms per login: total ${total.toFixed(2)}, ` +
+        `API thread ${api.toFixed(2)}, libuv pool ${pool.toFixed(2)}, others ${rest.map((t) => t.ms.toFixed(2)).join(' ')}`,
+    );
+  }
+} finally {
+  await service.stop();
+  rmSync(dir, { recursive: true, force: true });
+}
