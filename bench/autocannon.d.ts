@@ -21,6 +21,10 @@ declare module 'autocannon' {
     requests?: { method?: string; path?: string; headers?: Record<string, string>; body?: string; setupRequest?: (req: any, context: any) => any }[];
     timeout?: number;
   }
-  function autocannon(options: Options): Promise<Result>;
+  /** The run: awaitable for its result, and an emitter of each response while it goes. */
+  interface Instance extends PromiseLike<Result> {
+    on(event: 'response', listener: (client: unknown, statusCode: number, bytes: number, responseTimeMs: number) => void): this;
+  }
+  function autocannon(options: Options): Instance;
   export default autocannon;
 }
