@@ -113,6 +113,9 @@ export class ProjectionRunner {
           resolve();
         };
       });
+      // The event that ended the wait may be the first of an append's events: the rest, delivered in
+      // the same tick, join this batch (one append is not split across two batches).
+      await new Promise((resolve) => setImmediate(resolve));
     }
     while (this.buffer.length > 0 && !this.stopped) {
       const batch = this.buffer.slice(0, batchSize);

@@ -134,22 +134,23 @@ describe('ProjectionRunner', () => {
     expect(batches).toEqual([['LoggedIn', 'LoggedIn', 'LoggedIn', 'LoggedIn']]);
     await runner.stop();
 
-    // A login waits (a minute here); a user change arriving next ends the wait, and both go in one batch.
+    // A login waits (a minute here); a user change arriving next ends the wait, and the waiting login,
+    // the change and the rest of the change's append go in one batch (an append is not split).
     const runnerLong = new ProjectionRunner(store, { ...recorder, getCheckpoint: async () => lastLogin }, { linger: { ms: 60_000, deferrable: (e) => e.type === 'LoggedIn' } });
     batches.length = 0;
     await runnerLong.start();
     await append(store, 'login-4', 'LoggedIn', {});
     await new Promise((resolve) => setTimeout(resolve, 100));
-    const { position: changed } = await append(store, 'user-1', 'UserChanged', {});
+    const { position: changed } = await store.append('user-1', [{ id: randomUUID(), type: 'UserChanged', data: {} }, { id: randomUUID(), type: 'LoggedIn', data: {} }], 'any');
     await runnerLong.waitFor(changed, 5_000);
-    expect(batches).toEqual([['LoggedIn', 'UserChanged']]);
+    expect(batches).toEqual([['LoggedIn', 'UserChanged', 'LoggedIn']]);
     // Stopping ends a linger without waiting it out.
     await append(store, 'login-5', 'LoggedIn', {});
     await new Promise((resolve) => setTimeout(resolve, 50));
     const stopping = Date.now();
     await runnerLong.stop();
     expect(Date.now() - stopping).toBeLessThan(5_000);
-    expect(batches).toEqual([['LoggedIn', 'UserChanged']]);
+    expect(batches).toEqual([['LoggedIn', 'UserChanged', 'LoggedIn']]);
     await store.close();
   });
 });
