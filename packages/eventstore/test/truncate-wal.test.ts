@@ -20,6 +20,19 @@ function walWithRows(name: string, rows: number): { path: string; db: Database.D
   return { path, db };
 }
 
+/** Another connection inside a read transaction: the WAL cannot be truncated until it ends. */
+function holdWal(path: string): { release(): void } {
+  const reader = new Database(path);
+  reader.exec('BEGIN');
+  reader.prepare('SELECT count(*) FROM t').get();
+  return {
+    release() {
+      reader.exec('COMMIT');
+      reader.close();
+    },
+  };
+}
+
 describe('truncateSqliteWal (hard delete)', () => {
   it('leaves a zero-byte WAL and every row in the database', async () => {
     const { path, db } = walWithRows('plain.db', 200);
@@ -35,12 +48,10 @@ describe('truncateSqliteWal (hard delete)', () => {
   // the busy timeout. The erasure must not give up on the first busy answer: it tries again.
   it('keeps trying while another connection holds the WAL, and truncates once it lets go', async () => {
     const { path, db } = walWithRows('held.db', 200);
-    const reader = new Database(path);
-    reader.exec('BEGIN');
-    reader.prepare('SELECT count(*) FROM t').get();
+    const reader = holdWal(path);
     const released = new Promise<void>((resolve) =>
       setTimeout(() => {
-        reader.exec('COMMIT');
+        reader.release();
         resolve();
       }, 200),
     );
@@ -48,19 +59,15 @@ describe('truncateSqliteWal (hard delete)', () => {
     await released;
     expect(truncated).toBe(true);
     expect(statSync(`${path}-wal`).size).toBe(0);
-    reader.close();
     db.close();
   });
 
   it('answers false once the deadline passes with the WAL still held', async () => {
     const { path, db } = walWithRows('stuck.db', 50);
-    const reader = new Database(path);
-    reader.exec('BEGIN');
-    reader.prepare('SELECT count(*) FROM t').get();
+    const reader = holdWal(path);
     expect(await truncateSqliteWal(path, { busyTimeoutMs: 0, deadlineMs: 100 })).toBe(false);
     expect(statSync(`${path}-wal`).size).toBeGreaterThan(0);
-    reader.exec('COMMIT');
-    reader.close();
+    reader.release();
     db.close();
   });
 });
