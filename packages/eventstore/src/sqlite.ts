@@ -297,12 +297,14 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
  * once, without calling the busy handler, while another connection runs a checkpoint: the WAL
  * checkpointer thread's PASSIVE round, or a projection thread's autocheckpoint. So a busy answer is
  * retried until `deadlineMs`; resolves false only if the WAL could still not be truncated then.
+ * The call is synchronous on the caller's event loop (the API thread, after a hard delete), so each
+ * attempt's own busy wait stays short (20 ms) and the waiting happens between attempts instead.
  */
 export async function truncateSqliteWal(path: string, options: { busyTimeoutMs?: number; deadlineMs?: number; retryDelayMs?: number } = {}): Promise<boolean> {
   const deadline = Date.now() + (options.deadlineMs ?? 10_000);
   const db = new Database(path, { fileMustExist: true });
   try {
-    db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 1_000))}`);
+    db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 20))}`);
     for (;;) {
       const [result] = db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[];
       if (result?.busy === 0) return true;
