@@ -6,25 +6,31 @@
  * the four busiest others are the libuv pool running argon2id; the rest are the search thread, V8's
  * helper threads and the WAL checkpointer. Run it from two checkouts in alternation to compare.
  *
- *   npx tsx bench/login-cpu-by-thread.ts [segments=3] [connections=4] [seconds=5]
+ *   npx tsx bench/login-cpu-by-thread.ts [segments=3] [connections=4] [seconds=5] [--profile]
+ *
+ * `--profile` also writes the service's V8 CPU profiles to `.bench/profiles/` (logins only, no
+ * baseline periods in them: read them with `bench/profile-summary.ts`).
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runLoad } from './load.js';
 import { api, startService } from './service.js';
 
-const [segments, connections, seconds] = [Number(process.argv[2] ?? 3), Number(process.argv[3] ?? 4), Number(process.argv[4] ?? 5)];
+const positional = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+const [segments, connections, seconds] = [Number(positional[0] ?? 3), Number(positional[1] ?? 4), Number(positional[2] ?? 5)];
+const profileDir = join(import.meta.dirname, '..', '.bench', 'profiles');
+const profile = process.argv.includes('--profile');
 
 /** CPU milliseconds per thread id of `pid` (utime + stime, 10 ms ticks). */
-function cpuByThread(pid: number): Map<number, number> {
+function cpuByThread(pid: number, only: 'all' | 'system' = 'all'): Map<number, number> {
   const cpu = new Map<number, number>();
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
     try {
       const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      cpu.set(Number(tid), (Number(fields[11]) + Number(fields[12])) * 10);
+      cpu.set(Number(tid), ((only === 'all' ? Number(fields[11]) : 0) + Number(fields[12])) * 10);
     } catch {
       // The thread ended between the listing and the read.
     }
@@ -33,15 +39,21 @@ function cpuByThread(pid: number): Map<number, number> {
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'idstream-login-cpu-'));
-const service = await startService(dir);
+if (profile) mkdirSync(profileDir, { recursive: true });
+const service = await startService(dir, profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []);
 try {
   const email = `login-${randomUUID()}@bench.example.com`;
   const created = await api(service.url, 'POST', '/api/user', { user: { email, password: 'bench-password-1' } });
   if (created.status !== 200) throw new Error(`user create failed: ${created.status}`);
   for (let segment = 0; segment < segments; segment++) {
     const before = cpuByThread(service.pid);
+    const systemBefore = cpuByThread(service.pid, 'system');
     const load = await runLoad({ url: service.url, path: '/api/login', connections, durationS: seconds, body: { loginId: email, password: 'bench-password-1' } });
     const after = cpuByThread(service.pid);
+    const systemAfter = cpuByThread(service.pid, 'system');
+    // Kernel time (syscalls: SQLite's WAL writes, sockets, thread wake-ups) counts in the totals; the
+    // API thread's share of it is printed too, as it differs most between machines.
+    const apiSystem = ((systemAfter.get(service.pid) ?? 0) - (systemBefore.get(service.pid) ?? 0)) / load.ok;
     const perLogin = [...after].map(([tid, ms]) => ({ tid, ms: (ms - (before.get(tid) ?? 0)) / load.ok })).filter((t) => t.ms > 0);
     const api = perLogin.find((t) => t.tid === service.pid)?.ms ?? 0;
     const others = perLogin.filter((t) => t.tid !== service.pid).sort((a, b) => b.ms - a.ms);
@@ -50,7 +62,7 @@ try {
     const total = perLogin.reduce((sum, t) => sum + t.ms, 0);
     console.log(
       `segment ${segment}: ${load.rps.toFixed(1)} logins/s (c=${connections}, ${load.failed} failed), CPU ms per login: total ${total.toFixed(2)}, ` +
-        `API thread ${api.toFixed(2)}, libuv pool ${pool.toFixed(2)}, others ${rest.map((t) => t.ms.toFixed(2)).join(' ')}`,
+        `API thread ${api.toFixed(2)} (kernel ${apiSystem.toFixed(2)}), libuv pool ${pool.toFixed(2)}, others ${rest.map((t) => t.ms.toFixed(2)).join(' ')}`,
     );
   }
 } finally {
