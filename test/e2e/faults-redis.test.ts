@@ -100,8 +100,9 @@ describe('Redis unavailable', () => {
     const byUser = eventIdsByUser(receiver.received, 'user.create');
     expect(created.filter((id) => byUser.get(id)!.size !== 1)).toEqual([]);
     // Every forgot-password email arrives, once: one job per event, delivered after the return.
-    // The backlog is sent at the worker's pace (~36 emails/s here): the wait grows with the number of
-    // emails (a quiet machine makes ~2,000 in the minute, a loaded one ~800).
+    // The backlog is sent at the worker's pace (~90 emails/s here over pooled SMTP connections, ~28/s
+    // with a connection per message): the wait grows with the number of emails (~800 to ~3,400 are
+    // queued in the minute, depending on the machine).
     await waitUntil(() => {
       const to = new Set(smtp.messages.flatMap((m) => m.to));
       return mailed.every((email) => to.has(email));

@@ -2,7 +2,7 @@
  * A real SMTP server on loopback that keeps every message it receives, parsed (smtp-server +
  * mailparser). Tests point the service's SMTP_HOST/SMTP_PORT at it.
  */
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import { simpleParser, type ParsedMail } from 'mailparser';
 
@@ -18,6 +18,10 @@ export interface SmtpCapture {
   host: string;
   port: number;
   messages: CapturedMail[];
+  /** SMTP sessions opened so far (TCP connections accepted). */
+  readonly connections: number;
+  /** Closes every open connection from the server side, as a relay ending idle sessions does. */
+  dropConnections(): void;
   /** Resolves with the first message (received before or after the call) that matches. */
   waitFor(match: (mail: CapturedMail) => boolean, timeoutMs?: number): Promise<CapturedMail>;
   close(): Promise<void>;
@@ -58,10 +62,23 @@ export async function startSmtpCapture(): Promise<SmtpCapture> {
   // of a mail (the crash suites) resets its connection; that is the peer's doing, not a test failure.
   server.on('error', () => undefined);
   const port = (server.server.address() as AddressInfo).port;
+  let connections = 0;
+  const open = new Set<Socket>();
+  server.server.on('connection', (socket: Socket) => {
+    connections++;
+    open.add(socket);
+    socket.on('close', () => open.delete(socket));
+  });
   return {
     host: '127.0.0.1',
     port,
     messages,
+    get connections() {
+      return connections;
+    },
+    dropConnections() {
+      for (const socket of open) socket.destroy();
+    },
     waitFor(match, timeoutMs = 10_000) {
       const found = messages.find(match);
       if (found) return Promise.resolve(found);

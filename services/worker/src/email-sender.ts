@@ -6,6 +6,7 @@
  * queue retries.
  */
 import { unlink } from 'node:fs/promises';
+import type { Transporter } from 'nodemailer';
 import type { ChangePasswordStarted, ConfigDocument, ConfigKind, EmailVerificationStarted } from '@idstream/domain';
 import type { EventStore } from '@idstream/eventstore';
 import { PermanentJobError } from '@idstream/jobs';
@@ -14,7 +15,7 @@ import type { UserViewBody } from '@idstream/projection-user-views';
 import type { EmailJob } from '@idstream/reactors';
 import type { ViewCollection } from '@idstream/views';
 import { configuredTemplateId, defaultEmailTemplates, languagesOf, renderEmail, templateOrDefault } from './email-templates.js';
-import { createSmtpTransport, senderOf, writeToDevMailbox, type SmtpSettings } from './mail-delivery.js';
+import { senderOf, smtpFailure, writeToDevMailbox, type SmtpSettings } from './mail-delivery.js';
 
 export type { SmtpSettings } from './mail-delivery.js';
 
@@ -26,6 +27,8 @@ export interface EmailSenderDeps {
   /** Opens an id sealed into an event for this worker. */
   openSealed(sealed: string): string;
   smtp?: SmtpSettings;
+  /** The shared SMTP pool; none: the dev mailbox. */
+  transport?: Transporter;
   dataDir: string;
   /** Base of links in emails. */
   baseUrl?: string;
@@ -33,7 +36,7 @@ export interface EmailSenderDeps {
 }
 
 export function createEmailSender(deps: EmailSenderDeps) {
-  const transport = createSmtpTransport(deps.smtp);
+  const { transport } = deps;
 
   return async function send(job: EmailJob): Promise<void> {
     const [source] = await deps.eventStore.readStream(job.streamName, { fromRevision: job.revision, maxCount: 1 });
@@ -57,7 +60,11 @@ export function createEmailSender(deps: EmailSenderDeps) {
     }, languagesOf(user));
     const { from } = senderOf(message, deps.smtp);
     if (transport) {
-      await transport.sendMail({ from, to, subject: message.subject, text: message.text, html: message.html });
+      try {
+        await transport.sendMail({ from, to, subject: message.subject, text: message.text, html: message.html });
+      } catch (error) {
+        throw smtpFailure(error, to);
+      }
       return;
     }
     const file = await writeToDevMailbox(deps.dataDir, `${job.kind}-${source.id}`, { from, to, subject: message.subject, text: message.text });

@@ -1,6 +1,7 @@
 import type { EventStore } from '@idstream/eventstore';
 import type { JobQueue, Worker } from '@idstream/jobs';
 import type { Logger } from '@idstream/platform';
+import type { Transporter } from 'nodemailer';
 import type { ReadModels } from '@idstream/projector';
 import { EMAIL_QUEUE, type EmailJob } from '@idstream/reactors';
 import { createEmailSender } from './email-sender.js';
@@ -14,8 +15,8 @@ export interface EmailWorkerOptions {
 }
 
 /** Consumes the `emails` queue (verification, setup and forgot password emails). */
-export function startEmailWorker(deps: { eventStore: EventStore; jobs: JobQueue; readModels: ReadModels; logger: Logger }, options: EmailWorkerOptions): Worker {
-  const send = createEmailSender({ eventStore: deps.eventStore, users: () => deps.readModels.users, config: deps.readModels.config, logger: deps.logger, ...options });
+export function startEmailWorker(deps: { eventStore: EventStore; jobs: JobQueue; readModels: ReadModels; logger: Logger }, options: EmailWorkerOptions, transport?: Transporter): Worker {
+  const send = createEmailSender({ eventStore: deps.eventStore, users: () => deps.readModels.users, config: deps.readModels.config, logger: deps.logger, ...options, ...(transport && { transport }) });
   return deps.jobs.work<EmailJob>(EMAIL_QUEUE, (job) => send(job), {
     concurrency: 4,
     onAttempt: (outcome) => logEmailAttempt(deps.logger, outcome, 'email attempt'),

@@ -7,6 +7,7 @@ import type { IdstreamConfig } from '@idstream/config';
 import { SecretBox, SigningKeys, WEBHOOK_PASSWORD_PURPOSE, type Adapters, type Logger } from '@idstream/platform';
 import type { ReadModels } from '@idstream/projector';
 import { EMAILED_SECRET_PURPOSE } from '@idstream/reactors';
+import { createSmtpTransport } from './mail-delivery.js';
 import { passwordlessEmailSettings } from './passwordless-email.js';
 import { WorkerService } from './worker.js';
 
@@ -20,6 +21,7 @@ export function createWorkerService(config: IdstreamConfig, adapters: Adapters, 
     signer: { sign: (keyId, payload) => signingKeys.sign(keyId, payload, 300) },
     reveal: (sealed) => secrets.open(WEBHOOK_PASSWORD_PURPOSE, sealed),
     logger,
+    smtpTransport: createSmtpTransport(config.smtp),
     passwordlessEmail: passwordlessEmailSettings(config, secrets),
     userEmail: { openSealed: (sealed) => secrets.open(EMAILED_SECRET_PURPOSE, sealed), dataDir: config.dataDir, ...(config.smtp && { smtp: config.smtp }) },
   });

@@ -9,7 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import nodemailer from 'nodemailer';
+import nodemailer, { type Transporter } from 'nodemailer';
 import type { IdstreamConfig } from '@idstream/config';
 import { magicLinkUrl, PASSWORDLESS_CODE_PURPOSE, type PasswordlessCodeIssued, type PasswordlessEmailDelivered, type PasswordlessEmailFailed } from '@idstream/domain';
 import type { EventStore } from '@idstream/eventstore';
@@ -17,7 +17,7 @@ import { PermanentJobError, type JobContext, type JobQueue, type Worker } from '
 import type { Logger, SecretBox } from '@idstream/platform';
 import type { ReadModels } from '@idstream/projector';
 import { PASSWORDLESS_EMAIL_QUEUE, type PasswordlessEmailJob } from '@idstream/reactors';
-import { createSmtpTransport, DEFAULT_FROM_ADDRESS, logEmailAttempt, smtpFailure, type SmtpSettings } from './mail-delivery.js';
+import { DEFAULT_FROM_ADDRESS, logEmailAttempt, smtpFailure, type SmtpSettings } from './mail-delivery.js';
 
 export type { SmtpSettings } from './mail-delivery.js';
 
@@ -38,6 +38,8 @@ export interface PasswordlessEmailDependencies {
   readModels: ReadModels;
   logger: Logger;
   settings: PasswordlessEmailSettings;
+  /** The shared SMTP pool, present when `settings.smtp` is; none: the dev mailbox. */
+  transport?: Transporter;
 }
 
 export interface OutgoingEmail {
@@ -60,7 +62,7 @@ interface TryDetails {
 }
 
 export function startPasswordlessEmailWorker(deps: PasswordlessEmailDependencies): Worker {
-  const deliver = createMailer(deps.settings);
+  const deliver = createMailer(deps.settings, deps.transport);
   const tries = new Map<string, TryDetails>();
   return deps.jobs.work<PasswordlessEmailJob>(
     PASSWORDLESS_EMAIL_QUEUE,
@@ -157,9 +159,10 @@ export async function composePasswordlessEmail(
   return { issued: issued.data, email: { to, subject: `Sign in to ${appName}`, text, html } };
 }
 
-function createMailer(settings: PasswordlessEmailSettings): (email: OutgoingEmail) => Promise<void> {
+function createMailer(settings: PasswordlessEmailSettings, transport: Transporter | undefined): (email: OutgoingEmail) => Promise<void> {
   const smtp = settings.smtp;
-  const transport = createSmtpTransport(smtp);
+  // A wiring fault, not a setting: SMTP configured but no pool given would mail the dev mailbox unseen.
+  if (smtp && !transport) throw new Error('passwordless email: SMTP is configured but no SMTP transport was given');
   if (smtp && transport) {
     return async (email) => {
       await transport.sendMail({ from: smtp.from, ...email });

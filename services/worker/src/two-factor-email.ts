@@ -12,7 +12,8 @@ import type { ReadModels } from '@idstream/projector';
 import { TWO_FACTOR_EMAIL_QUEUE, type TwoFactorEmailJob } from '@idstream/reactors';
 import type { EmailWorkerOptions } from './email-worker.js';
 import { languagesOf, renderEmail, templateOrDefault, type EmailTemplateDocument } from './email-templates.js';
-import { createSmtpTransport, logEmailAttempt, senderOf, smtpFailure, writeToDevMailbox } from './mail-delivery.js';
+import type { Transporter } from 'nodemailer';
+import { logEmailAttempt, senderOf, smtpFailure, writeToDevMailbox } from './mail-delivery.js';
 
 /** FusionAuth's default two-factor email says little: the code, and that it was asked for. */
 export const defaultTwoFactorEmailTemplate: EmailTemplateDocument = {
@@ -30,8 +31,7 @@ export interface TwoFactorEmailDeps {
   now?(): number;
 }
 
-export function startTwoFactorEmailWorker(deps: TwoFactorEmailDeps, options: EmailWorkerOptions): Worker {
-  const transport = createSmtpTransport(options.smtp);
+export function startTwoFactorEmailWorker(deps: TwoFactorEmailDeps, options: EmailWorkerOptions, transport?: Transporter): Worker {
 
   async function send(job: TwoFactorEmailJob): Promise<void> {
     const events = await deps.eventStore.readStream(job.streamName);

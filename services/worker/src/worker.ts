@@ -8,6 +8,7 @@ import { webhookDeliveryStream, type DeliveryOutcome, type WebhookAttempted } fr
 import type { EventStore } from '@idstream/eventstore';
 import { DeferJobError, type AttemptOutcome, type JobQueue, type Worker } from '@idstream/jobs';
 import type { Logger } from '@idstream/platform';
+import type { Transporter } from 'nodemailer';
 import type { ReadModels } from '@idstream/projector';
 import { parseWebhookJobId, WEBHOOK_QUEUE, type WebhookJob } from '@idstream/reactors';
 import { createWebhookSender, type WebhookSignature } from './webhook-sender.js';
@@ -22,6 +23,8 @@ export interface WorkerDependencies {
   signer: WebhookSignature;
   reveal(secret: string): string;
   logger: Logger;
+  /** The pooled SMTP connections every email queue sends through (none: the dev mailbox); closed by `stop`. */
+  smtpTransport?: Transporter;
   /** Sends passwordless emails when given. */
   passwordlessEmail?: PasswordlessEmailSettings;
   /** Sends the Users emails (verification, setup and forgot password) when given. */
@@ -46,8 +49,8 @@ export class WorkerService {
 
   start(): void {
     this.startPasswordlessEmail();
-    if (this.deps.userEmail) this.workers.push(startEmailWorker(this.deps, this.deps.userEmail));
-    if (this.deps.userEmail) this.workers.push(startTwoFactorEmailWorker(this.deps, this.deps.userEmail));
+    if (this.deps.userEmail) this.workers.push(startEmailWorker(this.deps, this.deps.userEmail, this.deps.smtpTransport));
+    if (this.deps.userEmail) this.workers.push(startTwoFactorEmailWorker(this.deps, this.deps.userEmail, this.deps.smtpTransport));
     const { readModels, logger } = this.deps;
     const deliver = createWebhookSender({
       eventStore: this.deps.eventStore,
@@ -96,12 +99,14 @@ export class WorkerService {
     const settings = this.deps.passwordlessEmail;
     if (!settings) return;
     const { eventStore, jobs, readModels, logger } = this.deps;
-    this.workers.push(startPasswordlessEmailWorker({ eventStore, jobs, readModels, logger, settings }));
+    this.workers.push(startPasswordlessEmailWorker({ eventStore, jobs, readModels, logger, settings, ...(this.deps.smtpTransport && { transport: this.deps.smtpTransport }) }));
   }
 
   async stop(): Promise<void> {
     await Promise.all(this.workers.map((w) => w.close()));
     this.workers = [];
+    // After the workers: a send in flight finishes on its connection before the pool closes.
+    this.deps.smtpTransport?.close();
   }
 
   /** Appends the attempt to the webhook's delivery stream (no read: attempts never conflict). */
