@@ -7,8 +7,9 @@ import type { ProjectionRunner } from './runner.js';
 
 export class ProjectionTimeoutError extends Error {
   override readonly name = 'ProjectionTimeoutError';
-  constructor(readonly projection: string, readonly wanted: number, readonly reached: number) {
-    super(`Projection ${projection} did not reach position ${wanted} in time (at ${reached})`);
+  /** `stopped`: the projection was stopped below `wanted`, so it will not get there in this process. */
+  constructor(readonly projection: string, readonly wanted: number, readonly reached: number, readonly stopped = false) {
+    super(stopped ? `Projection ${projection} stopped at ${reached}, before position ${wanted}` : `Projection ${projection} did not reach position ${wanted} in time (at ${reached})`);
   }
 }
 
@@ -21,20 +22,27 @@ export interface PositionWaiter {
  * holds one, and so does the API thread's handle of a runner in the projector thread.
  */
 export class PositionWaiters {
-  private waiters: { position: number; resolve(): void }[] = [];
+  private waiters: { position: number; resolve(): void; fail(error: Error): void }[] = [];
+  private stopped = false;
 
   /** `reached` tells the projection's name and applied position now. */
   constructor(private readonly reached: () => { name: string; position: number }) {}
 
   /** Resolves once `position` has been applied, or rejects after `timeoutMs`. */
   waitFor(position: number, timeoutMs = 10_000): Promise<void> {
-    if (this.reached().position >= position) return Promise.resolve();
+    const now = this.reached();
+    if (now.position >= position) return Promise.resolve();
+    if (this.stopped) return Promise.reject(new ProjectionTimeoutError(now.name, position, now.position, true));
     return new Promise((resolve, reject) => {
       const waiter = {
         position,
         resolve: () => {
           clearTimeout(timer);
           resolve();
+        },
+        fail: (error: Error) => {
+          clearTimeout(timer);
+          reject(error);
         },
       };
       const timer = setTimeout(() => {
@@ -44,6 +52,18 @@ export class PositionWaiters {
       }, timeoutMs);
       this.waiters.push(waiter);
     });
+  }
+
+  /**
+   * The projection stopped: whatever waits for a position it did not reach fails now, and so does
+   * every later wait, instead of running out its timeout. A projection that waits on a stopped one
+   * (webhook routing waits on the config views) would otherwise hold a shutdown for a minute.
+   */
+  stop(): void {
+    this.stopped = true;
+    const now = this.reached();
+    for (const waiter of this.waiters) waiter.fail(new ProjectionTimeoutError(now.name, waiter.position, now.position, true));
+    this.waiters = [];
   }
 
   /** Resolves every waiter at or below `position`. */

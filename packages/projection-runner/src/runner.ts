@@ -6,7 +6,7 @@
 import type { EventStore, RecordedEvent, Subscription } from '@idstream/eventstore';
 import type { ProjectionHandler } from './handler.js';
 import { traceBatch } from './tracing.js';
-import { PositionWaiters } from './position-waiter.js';
+import { PositionWaiters, ProjectionTimeoutError } from './position-waiter.js';
 
 export interface RunnerOptions {
   batchSize?: number;
@@ -78,6 +78,7 @@ export class ProjectionRunner {
     await this.subscription?.close();
     await this.draining;
     this.spaceAvailable?.resolve();
+    this.waiters.stop();
   }
 
   private async enqueue(event: RecordedEvent): Promise<void> {
@@ -122,7 +123,11 @@ export class ProjectionRunner {
       try {
         await traceBatch(this.handler.name, batch, () => this.handler.applyBatch(batch));
       } catch (error) {
-        this.options.onError?.(error, this.handler.name);
+        // Cut short by the stop (a wait on a stopped projection): applied again at the next start,
+        // as its checkpoint was not written. Not an error to report, nor to retry now.
+        if (this.stopped) return;
+        // Waiting on a projection already stopped (shutdown order): retried quietly until this one stops.
+        if (!(error instanceof ProjectionTimeoutError && error.stopped)) this.options.onError?.(error, this.handler.name);
         await new Promise((resolve) => setTimeout(resolve, this.options.retryDelayMs ?? 500));
         continue;
       }

@@ -153,4 +153,64 @@ describe('ProjectionRunner', () => {
     expect(batches).toEqual([['LoggedIn', 'UserChanged', 'LoggedIn']]);
     await store.close();
   });
+
+  it('stops while its buffer is full and the subscription waits to hand it the next event', async () => {
+    const { store } = await openStore();
+    for (let i = 0; i < 100; i++) await append(store, `s-${i}`, 'Counted', { name: 'x' });
+    const applied: number[] = [];
+    const slow: ProjectionHandler = {
+      name: 'slow',
+      getCheckpoint: async () => undefined,
+      applyBatch: async (batch) => {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        applied.push(...batch.map((e) => e.position));
+      },
+    };
+    // Ten events fill the buffer: the catch-up read waits inside its hand-over of the eleventh.
+    const runner = new ProjectionRunner(store, slow, { batchSize: 5, maxBuffered: 10 });
+    await runner.start();
+    while (applied.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    const stopped = await Promise.race([runner.stop().then(() => 'stopped'), new Promise((resolve) => setTimeout(() => resolve('hung'), 5_000))]);
+    expect(stopped).toBe('stopped');
+    // What was applied is a prefix, in order: nothing skipped before the stop.
+    expect(applied).toEqual(Array.from({ length: applied.length }, (_, i) => i + 1));
+    await store.close();
+  });
+
+  it('stops at once while its batch waits on a projection that already stopped below that batch', async () => {
+    const { store } = await openStore();
+    for (let i = 0; i < 10; i++) await append(store, `s-${i}`, 'Counted', { name: 'x' });
+    const config = new ProjectionRunner(store, { name: 'config', getCheckpoint: async () => undefined, applyBatch: async () => undefined });
+    await config.start();
+    await config.catchUp();
+    await config.stop();
+    const stoppedAt = config.position;
+    // A wait beyond where it stopped fails at once: it will never get there in this process.
+    const failed = await config.waitFor(stoppedAt + 5, 60_000).then(() => undefined, (error: unknown) => error);
+    expect(failed).toMatchObject({ name: 'ProjectionTimeoutError', stopped: true, reached: stoppedAt });
+    await expect(config.waitFor(stoppedAt, 60_000)).resolves.toBeUndefined();
+
+    for (let i = 0; i < 10; i++) await append(store, `t-${i}`, 'Counted', { name: 'y' });
+    const errors: unknown[] = [];
+    let waiting = false;
+    // Like webhook routing, which waits (up to a minute) for the config views to reach its batch.
+    const routing = new ProjectionRunner(store, {
+      name: 'routing',
+      getCheckpoint: async () => undefined,
+      applyBatch: async (batch) => {
+        waiting = true;
+        await config.waitFor(batch[batch.length - 1]!.position, 60_000);
+      },
+    }, { onError: (error) => errors.push(error), retryDelayMs: 20 });
+    await routing.start();
+    while (!waiting) await new Promise((resolve) => setTimeout(resolve, 5));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const stopping = Date.now();
+    await routing.stop();
+    expect(Date.now() - stopping).toBeLessThan(2_000);
+    // Nothing applied past the stopped projection, and nothing reported as a failure.
+    expect(routing.position).toBe(0);
+    expect(errors).toEqual([]);
+    await store.close();
+  });
 });
