@@ -75,9 +75,12 @@ export class ProjectionRunner {
   async stop(): Promise<void> {
     this.stopped = true;
     this.endLinger?.();
+    // The subscription may be waiting to hand over an event to a full buffer that no drain will
+    // empty any more (a batch that failed as the stop began ends the drain): let it go, then close.
+    this.spaceAvailable?.resolve();
+    this.spaceAvailable = undefined;
     await this.subscription?.close();
     await this.draining;
-    this.spaceAvailable?.resolve();
     this.waiters.stop();
   }
 
@@ -85,7 +88,7 @@ export class ProjectionRunner {
     this.buffer.push(event);
     if (this.endLinger && (!this.options.linger!.deferrable(event) || this.buffer.length >= (this.options.batchSize ?? 1_000))) this.endLinger();
     this.kick();
-    if (this.buffer.length >= (this.options.maxBuffered ?? 5_000)) {
+    if (!this.stopped && this.buffer.length >= (this.options.maxBuffered ?? 5_000)) {
       this.spaceAvailable ??= deferred();
       await this.spaceAvailable.promise;
     }
