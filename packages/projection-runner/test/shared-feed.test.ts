@@ -82,6 +82,29 @@ describe('SharedEventFeed', () => {
     await store.close();
   });
 
+  it('subscribers catching up from behind the shared window read each store page once between them', async () => {
+    const store = await openStore();
+    // Appended in bulk: 5,000 events, five catch-up pages.
+    for (let i = 0; i < 50; i++) await store.appendMultiple(Array.from({ length: 100 }, (_, j) => ({ streamName: `bulk-${i}-${j}`, expectedRevision: 'no_stream' as const, events: [{ id: randomUUID(), type: 'E', data: { i, j } }] })));
+    const head = await store.headPosition();
+    const { wrapped, counts } = countingStore(store);
+    const feed = new SharedEventFeed(wrapped);
+    // The first subscriber starts the shared read at the head: the window holds nothing older.
+    const live = feed.subscribe({ after: head, onEvent: () => undefined });
+    const before = counts.readAll;
+    const received = [[], [], [], []] as number[][];
+    const behind = received.map((list) => feed.subscribe({ after: 0, onEvent: async (e) => void list.push(e.position) }));
+    const deadline = Date.now() + 10_000;
+    while (received.some((r) => r.length < head) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    const expected = (await store.readAll()).map((e) => e.position);
+    for (const list of received) expect(list).toEqual(expected);
+    // Five pages for four subscribers: read once each (the live read and the last, empty read
+    // of each may add a few), not 4 × 5.
+    expect(counts.readAll - before).toBeLessThan(12);
+    await Promise.all([live, ...behind].map((s) => s.close()));
+    await store.close();
+  });
+
   it('reports a failing subscriber and keeps serving the others', async () => {
     const store = await openStore();
     const feed = new SharedEventFeed(store);
