@@ -15,8 +15,8 @@ export interface EmailWorkerOptions {
 }
 
 /** Consumes the `emails` queue (verification, setup and forgot password emails). */
-export function startEmailWorker(deps: { eventStore: EventStore; jobs: JobQueue; readModels: ReadModels; logger: Logger }, options: EmailWorkerOptions, transport?: Transporter): Worker {
-  const send = createEmailSender({ eventStore: deps.eventStore, users: () => deps.readModels.users, config: deps.readModels.config, logger: deps.logger, ...options, ...(transport && { transport }) });
+export function startEmailWorker(deps: { eventStore: EventStore; jobs: JobQueue; readModels: ReadModels; logger: Logger; smtpTransport?: Transporter }, options: EmailWorkerOptions): Worker {
+  const send = createEmailSender({ eventStore: deps.eventStore, users: () => deps.readModels.users, config: deps.readModels.config, logger: deps.logger, ...options, ...(deps.smtpTransport && { transport: deps.smtpTransport }) });
   return deps.jobs.work<EmailJob>(EMAIL_QUEUE, (job) => send(job), {
     concurrency: 4,
     onAttempt: (outcome) => logEmailAttempt(deps.logger, outcome, 'email attempt'),

@@ -39,7 +39,7 @@ export interface PasswordlessEmailDependencies {
   logger: Logger;
   settings: PasswordlessEmailSettings;
   /** The shared SMTP pool, present when `settings.smtp` is; none: the dev mailbox. */
-  transport?: Transporter;
+  smtpTransport?: Transporter;
 }
 
 export interface OutgoingEmail {
@@ -62,7 +62,7 @@ interface TryDetails {
 }
 
 export function startPasswordlessEmailWorker(deps: PasswordlessEmailDependencies): Worker {
-  const deliver = createMailer(deps.settings, deps.transport);
+  const deliver = createMailer(deps.settings, deps.smtpTransport);
   const tries = new Map<string, TryDetails>();
   return deps.jobs.work<PasswordlessEmailJob>(
     PASSWORDLESS_EMAIL_QUEUE,

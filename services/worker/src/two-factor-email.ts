@@ -28,10 +28,13 @@ export interface TwoFactorEmailDeps {
   jobs: JobQueue;
   readModels: ReadModels;
   logger: Logger;
+  /** The shared SMTP pool; none: the dev mailbox. */
+  smtpTransport?: Transporter;
   now?(): number;
 }
 
-export function startTwoFactorEmailWorker(deps: TwoFactorEmailDeps, options: EmailWorkerOptions, transport?: Transporter): Worker {
+export function startTwoFactorEmailWorker(deps: TwoFactorEmailDeps, options: EmailWorkerOptions): Worker {
+  const transport = deps.smtpTransport;
 
   async function send(job: TwoFactorEmailJob): Promise<void> {
     const events = await deps.eventStore.readStream(job.streamName);

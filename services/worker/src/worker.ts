@@ -49,8 +49,8 @@ export class WorkerService {
 
   start(): void {
     this.startPasswordlessEmail();
-    if (this.deps.userEmail) this.workers.push(startEmailWorker(this.deps, this.deps.userEmail, this.deps.smtpTransport));
-    if (this.deps.userEmail) this.workers.push(startTwoFactorEmailWorker(this.deps, this.deps.userEmail, this.deps.smtpTransport));
+    if (this.deps.userEmail) this.workers.push(startEmailWorker(this.deps, this.deps.userEmail));
+    if (this.deps.userEmail) this.workers.push(startTwoFactorEmailWorker(this.deps, this.deps.userEmail));
     const { readModels, logger } = this.deps;
     const deliver = createWebhookSender({
       eventStore: this.deps.eventStore,
@@ -98,8 +98,7 @@ export class WorkerService {
   private startPasswordlessEmail(): void {
     const settings = this.deps.passwordlessEmail;
     if (!settings) return;
-    const { eventStore, jobs, readModels, logger } = this.deps;
-    this.workers.push(startPasswordlessEmailWorker({ eventStore, jobs, readModels, logger, settings, ...(this.deps.smtpTransport && { transport: this.deps.smtpTransport }) }));
+    this.workers.push(startPasswordlessEmailWorker({ ...this.deps, settings }));
   }
 
   async stop(): Promise<void> {
