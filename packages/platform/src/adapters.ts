@@ -26,6 +26,19 @@ export interface Adapters {
   close(): Promise<void>;
 }
 
+/**
+ * How often an embedded event store looks for appends it was not told about. Appends made in this
+ * process (any thread) wake its subscriptions at once; only another process writing the same file
+ * needs the poll. With every role in one process (the embedded default) nothing else writes there, and
+ * forty wake-ups a second per subscribing thread were a third of the idle service's CPU and ~1 ms of
+ * the API thread per password login at 30 logins/s (measured, docs/benchmarks.md session 7). Roles
+ * split across processes on one data directory keep the short poll: it is how they see each other.
+ */
+function sqlitePollIntervalMs(config: IdstreamConfig): number {
+  const allRolesHere = (['api', 'projector', 'worker'] as const).every((role) => config.roles.includes(role));
+  return allRolesHere ? 250 : 25;
+}
+
 export async function openAdapters(config: IdstreamConfig, logger: Logger): Promise<Adapters> {
   const needsDataDir = !config.kurrentDbUrl || !config.mongoDbUrl || !config.elasticsearchUrl || !config.redisUrl || !config.masterKey;
   if (needsDataDir) mkdirSync(config.dataDir, { recursive: true });
@@ -34,7 +47,7 @@ export async function openAdapters(config: IdstreamConfig, logger: Logger): Prom
   const observable = createObservable();
   const rawEventStore = config.kurrentDbUrl
     ? await openKurrentDbEventStore({ connectionString: config.kurrentDbUrl })
-    : await openSqliteEventStore({ path: file('events.db') });
+    : await openSqliteEventStore({ path: file('events.db'), pollIntervalMs: sqlitePollIntervalMs(config) });
   const views = config.mongoDbUrl
     ? await openMongoViewDatabase({ url: config.mongoDbUrl, dbName: config.mongoDbName })
     : await openSqliteViewDatabase({ path: file('views.db') });

@@ -7,7 +7,9 @@ import { createLogger, exitOnSignals, openAdapters } from '@idstream/platform';
 import { Projector } from './projector.js';
 import { resolveReadModels } from './read-models.js';
 
-const config = loadConfig();
+// This process runs the projector role alone, whatever IDSTREAM_ROLES says: the adapters then expect
+// other processes (the API) writing the same embedded files, and look for their appends often.
+const config = { ...loadConfig(), roles: ['projector' as const] };
 const logger = createLogger(config, 'idstream-projector');
 const adapters = await openAdapters(config, logger);
 const readModels = await resolveReadModels(adapters.views, adapters.search);

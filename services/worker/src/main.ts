@@ -4,7 +4,9 @@ import { createLogger, exitOnSignals, openAdapters } from '@idstream/platform';
 import { resolveReadModels } from '@idstream/projector';
 import { createWorkerService } from './from-config.js';
 
-const config = loadConfig();
+// This process runs the worker role alone, whatever IDSTREAM_ROLES says: the adapters then expect
+// other processes (the API) writing the same embedded files, and look for their appends often.
+const config = { ...loadConfig(), roles: ['worker' as const] };
 const logger = createLogger(config, 'idstream-worker');
 const adapters = await openAdapters(config, logger);
 const readModels = await resolveReadModels(adapters.views, adapters.search);
