@@ -6,11 +6,11 @@
  * the four busiest others are the libuv pool running argon2id; the rest are the search thread, V8's
  * helper threads and the WAL checkpointer. Run it from two checkouts in alternation to compare.
  *
- *   npx tsx bench/login-cpu-by-thread.ts [segments=3] [connections=4] [seconds=5] [--profile] [--scheme salted-sha256]
+ *   npx tsx bench/login-cpu-by-thread.ts [segments=3] [connections=4] [seconds=5] [--profile] [--scheme salted-sha256 [--factor 1]]
  *
  * `--profile` also writes the service's V8 CPU profiles to `.bench/profiles/` (logins only, no
  * baseline periods in them: read them with `bench/profile-summary.ts`). `--scheme` stores the user's
- * password with another scheme than the tenant's argon2id, at factor 1: with `salted-sha256` the login does all the
+ * password with another scheme than the tenant's argon2id, at factor 1 unless `--factor` says otherwise: with `salted-sha256` the login does all the
  * same work but a verify, which shows what the API thread costs when no verify runs beside it.
  */
 import { randomUUID } from 'node:crypto';
@@ -21,12 +21,14 @@ import { runLoad } from './load.js';
 import { keepImportedHashes } from './scenarios/logins.js';
 import { api, startService } from './service.js';
 
-const positional = process.argv.slice(2).filter((a, i, all) => !a.startsWith('--') && all[i - 1] !== '--scheme');
+const positional = process.argv.slice(2).filter((a, i, all) => !a.startsWith('--') && all[i - 1] !== '--scheme' && all[i - 1] !== '--factor');
 const [segments, connections, seconds] = [Number(positional[0] ?? 3), Number(positional[1] ?? 4), Number(positional[2] ?? 5)];
 const profileDir = join(import.meta.dirname, '..', '.bench', 'profiles');
 const profile = process.argv.includes('--profile');
 const schemeFlag = process.argv.indexOf('--scheme');
 const scheme = schemeFlag > 0 ? process.argv[schemeFlag + 1] : undefined;
+const factorFlag = process.argv.indexOf('--factor');
+const factor = factorFlag > 0 ? Number(process.argv[factorFlag + 1]) : 1;
 
 /** CPU milliseconds per thread id of `pid` (utime + stime, 10 ms ticks). */
 function cpuByThread(pid: number, only: 'all' | 'system' = 'all'): Map<number, number> {
@@ -49,7 +51,7 @@ const service = await startService(dir, profile ? ['--cpu-prof', `--cpu-prof-dir
 try {
   const email = `login-${randomUUID()}@bench.example.com`;
   if (scheme) await keepImportedHashes(service.url);
-  const created = await api(service.url, 'POST', '/api/user', { user: { email, password: 'bench-password-1', ...(scheme && { encryptionScheme: scheme, factor: 1 }) } });
+  const created = await api(service.url, 'POST', '/api/user', { user: { email, password: 'bench-password-1', ...(scheme && { encryptionScheme: scheme, factor }) } });
   if (created.status !== 200) throw new Error(`user create failed: ${created.status}`);
   for (let segment = 0; segment < segments; segment++) {
     const before = cpuByThread(service.pid);

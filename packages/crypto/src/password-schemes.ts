@@ -3,11 +3,16 @@ import { promisify } from 'node:util';
 import * as argon2 from 'argon2';
 import bcrypt from 'bcryptjs';
 import { crypt64Encode, isCrypt64 } from './crypt64.js';
+import { deriveOffThread } from './derive-pool.js';
 
 const pbkdf2Async = promisify(pbkdf2);
-const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
-/** Iterated digests give the event loop a turn this often, so a 20 000-round import hash never stalls requests. */
-const DIGEST_ROUNDS_PER_TURN = 4096;
+/**
+ * Iterated digests of at most this many rounds are computed in place (microseconds; a hand-over to a
+ * worker thread would cost more); longer ones on a worker thread (derive-pool.ts).
+ */
+const INLINE_ROUNDS = 64;
+
+const asBuffer = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 
 /** A password as stored: FusionAuth's import shape (`encryptionScheme`, `factor`, `salt`, `password` → `hash`). */
 export interface StoredPassword {
@@ -102,10 +107,8 @@ function base64Scheme(options: {
 function iteratedDigest(algorithm: 'md5' | 'sha256'): Derive {
   return async (password, salt, factor) => {
     let value = Buffer.concat([Buffer.from(password, 'utf8'), decodeBase64Salt(salt)]);
-    for (let round = 1; round <= factor; round++) {
-      value = digest(algorithm, value, 'buffer');
-      if (round % DIGEST_ROUNDS_PER_TURN === 0) await yieldToEventLoop();
-    }
+    if (factor > INLINE_ROUNDS) return asBuffer(await deriveOffThread('iterate', { algorithm, value, rounds: factor }));
+    for (let round = 1; round <= factor; round++) value = digest(algorithm, value, 'buffer');
     return value;
   };
 }
@@ -128,10 +131,11 @@ function phpassScheme(options: { name: string; algorithm: 'md5' | 'sha512'; defa
   const derive = async (password: string, salt: string, factor: number) => {
     const passwordBytes = Buffer.from(password, 'utf8');
     // One-shot crypto.hash is about twice as fast as createHash() per round; rounds dominate login time here.
-    let value = digest(algorithm, Buffer.concat([Buffer.from(salt, 'utf8'), passwordBytes]), 'buffer');
-    for (let round = 1; round <= factor; round++) {
-      value = digest(algorithm, Buffer.concat([value, passwordBytes]), 'buffer');
-      if (round % DIGEST_ROUNDS_PER_TURN === 0) await yieldToEventLoop();
+    let value: Buffer = digest(algorithm, Buffer.concat([Buffer.from(salt, 'utf8'), passwordBytes]), 'buffer');
+    if (factor > INLINE_ROUNDS) {
+      value = asBuffer(await deriveOffThread('iterateWithSuffix', { algorithm, value, suffix: passwordBytes, rounds: factor }));
+    } else {
+      for (let round = 1; round <= factor; round++) value = digest(algorithm, Buffer.concat([value, passwordBytes]), 'buffer');
     }
     return crypt64Encode(value).slice(0, hashChars);
   };
@@ -165,7 +169,8 @@ function bcryptScheme(): PasswordScheme {
     return BCRYPT_SALT.test(salt) ? null : 'salt must be 22 bcrypt base64 characters';
   };
   const derive = async (password: string, salt: string, factor: number) => {
-    const full = await bcrypt.hash(password, `$2a$${String(factor).padStart(2, '0')}$${salt}`);
+    // bcryptjs is JavaScript: even its asynchronous form spends every round on the calling thread.
+    const full = await deriveOffThread('bcrypt', { password, setting: `$2a$${String(factor).padStart(2, '0')}$${salt}` });
     return full.slice(-BCRYPT_HASH_CHARS);
   };
   return {
