@@ -11,10 +11,11 @@
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
+import type { IterateArgs } from './derive-kernels.mjs';
 
 interface Kernels {
-  iterate: { args: { algorithm: 'md5' | 'sha256'; value: Uint8Array; rounds: number }; result: Uint8Array };
-  iterateWithSuffix: { args: { algorithm: 'md5' | 'sha512'; value: Uint8Array; suffix: Uint8Array; rounds: number }; result: Uint8Array };
+  /** A Buffer in the worker; structured cloning hands it back as a Uint8Array. */
+  iterate: { args: IterateArgs; result: Uint8Array };
   bcrypt: { args: { password: string; setting: string }; result: string };
 }
 type Kind = keyof Kernels;
@@ -59,15 +60,14 @@ function spawn(): Worker {
   const worker = new Worker(SOURCE, { name: 'idstream-password-derive' });
   started += 1;
   let failure: Error | undefined;
-  worker.on('message', (message: { id: number; result?: unknown; error?: string }) => {
+  worker.on('message', (message: { result?: unknown; error?: string }) => {
     const job = busy.get(worker);
     busy.delete(worker);
     worker.unref();
     idle.push(worker);
-    if (job && job.id === message.id) {
-      if (message.error !== undefined) job.reject(new Error(message.error));
-      else job.resolve(message.result);
-    }
+    // One job at a time per worker: the reply is the busy job's.
+    if (message.error !== undefined) job?.reject(new Error(message.error));
+    else job?.resolve(message.result);
     dispatch();
   });
   worker.on('error', (error) => (failure = error));

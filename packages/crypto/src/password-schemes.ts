@@ -3,6 +3,7 @@ import { promisify } from 'node:util';
 import * as argon2 from 'argon2';
 import bcrypt from 'bcryptjs';
 import { crypt64Encode, isCrypt64 } from './crypt64.js';
+import { iterate, type IterateArgs } from './derive-kernels.mjs';
 import { deriveOffThread } from './derive-pool.js';
 
 const pbkdf2Async = promisify(pbkdf2);
@@ -12,7 +13,11 @@ const pbkdf2Async = promisify(pbkdf2);
  */
 const INLINE_ROUNDS = 64;
 
-const asBuffer = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+async function iterateRounds(args: IterateArgs): Promise<Buffer> {
+  if (args.rounds <= INLINE_ROUNDS) return iterate(args);
+  const bytes = await deriveOffThread('iterate', args);
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
 
 /** A password as stored: FusionAuth's import shape (`encryptionScheme`, `factor`, `salt`, `password` → `hash`). */
 export interface StoredPassword {
@@ -106,10 +111,8 @@ function base64Scheme(options: {
 /** FusionAuth's salted digests: digest applied `factor` times to UTF-8(password) ‖ base64decode(salt). */
 function iteratedDigest(algorithm: 'md5' | 'sha256'): Derive {
   return async (password, salt, factor) => {
-    let value = Buffer.concat([Buffer.from(password, 'utf8'), decodeBase64Salt(salt)]);
-    if (factor > INLINE_ROUNDS) return asBuffer(await deriveOffThread('iterate', { algorithm, value, rounds: factor }));
-    for (let round = 1; round <= factor; round++) value = digest(algorithm, value, 'buffer');
-    return value;
+    const value = Buffer.concat([Buffer.from(password, 'utf8'), decodeBase64Salt(salt)]);
+    return iterateRounds({ algorithm, value, rounds: factor });
   };
 }
 
@@ -130,14 +133,8 @@ function phpassScheme(options: { name: string; algorithm: 'md5' | 'sha512'; defa
   };
   const derive = async (password: string, salt: string, factor: number) => {
     const passwordBytes = Buffer.from(password, 'utf8');
-    // One-shot crypto.hash is about twice as fast as createHash() per round; rounds dominate login time here.
-    let value: Buffer = digest(algorithm, Buffer.concat([Buffer.from(salt, 'utf8'), passwordBytes]), 'buffer');
-    if (factor > INLINE_ROUNDS) {
-      value = asBuffer(await deriveOffThread('iterateWithSuffix', { algorithm, value, suffix: passwordBytes, rounds: factor }));
-    } else {
-      for (let round = 1; round <= factor; round++) value = digest(algorithm, Buffer.concat([value, passwordBytes]), 'buffer');
-    }
-    return crypt64Encode(value).slice(0, hashChars);
+    const value = digest(algorithm, Buffer.concat([Buffer.from(salt, 'utf8'), passwordBytes]), 'buffer');
+    return crypt64Encode(await iterateRounds({ algorithm, value, suffix: passwordBytes, rounds: factor })).slice(0, hashChars);
   };
   return {
     name,
