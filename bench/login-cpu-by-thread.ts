@@ -17,18 +17,20 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
 import { runLoad } from './load.js';
 import { keepImportedHashes } from './scenarios/logins.js';
 import { api, startService } from './service.js';
 
-const positional = process.argv.slice(2).filter((a, i, all) => !a.startsWith('--') && all[i - 1] !== '--scheme' && all[i - 1] !== '--factor');
-const [segments, connections, seconds] = [Number(positional[0] ?? 3), Number(positional[1] ?? 4), Number(positional[2] ?? 5)];
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { profile: { type: 'boolean', default: false }, scheme: { type: 'string' }, factor: { type: 'string', default: '1' } },
+});
+const [segments, connections, seconds] = [Number(positionals[0] ?? 3), Number(positionals[1] ?? 4), Number(positionals[2] ?? 5)];
 const profileDir = join(import.meta.dirname, '..', '.bench', 'profiles');
-const profile = process.argv.includes('--profile');
-const schemeFlag = process.argv.indexOf('--scheme');
-const scheme = schemeFlag > 0 ? process.argv[schemeFlag + 1] : undefined;
-const factorFlag = process.argv.indexOf('--factor');
-const factor = factorFlag > 0 ? Number(process.argv[factorFlag + 1]) : 1;
+const profile = values.profile!;
+const scheme = values.scheme;
+const factor = Number(values.factor);
 
 /** CPU milliseconds per thread id of `pid` (utime + stime, 10 ms ticks). */
 function cpuByThread(pid: number, only: 'all' | 'system' = 'all'): Map<number, number> {
