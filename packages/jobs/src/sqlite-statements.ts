@@ -12,6 +12,7 @@ CREATE TABLE IF NOT EXISTS job_queue (
   max_attempts INTEGER NOT NULL,
   run_at       INTEGER NOT NULL,
   lease_until  INTEGER,
+  lease_owner  TEXT,
   enqueued_at  INTEGER NOT NULL,
   age_from     INTEGER NOT NULL,
   max_age_ms   INTEGER,
@@ -28,13 +29,21 @@ CREATE INDEX IF NOT EXISTS job_queue_state ON job_queue (queue, state);
 CREATE INDEX IF NOT EXISTS job_queue_finished ON job_queue (finished_at) WHERE finished_at IS NOT NULL;
 `;
 
+/** Files created before leases were named lack `lease_owner`; their leases, all unnamed, expire as before. */
+export function migrate(db: Db): void {
+  db.transaction(() => {
+    const columns = db.prepare(`SELECT name FROM pragma_table_info('job_queue')`).pluck().all() as string[];
+    if (!columns.includes('lease_owner')) db.exec('ALTER TABLE job_queue ADD COLUMN lease_owner TEXT');
+  }).immediate();
+}
+
 /*
  * One statement picks and takes the job under BEGIN IMMEDIATE, so two connections (or processes)
  * can never both claim it. `attempts` doubles as the fencing token: every later write for this
  * try is conditional on it, so a worker whose lease was taken over cannot overwrite the new try.
  */
 const CLAIM = `
-UPDATE job_queue SET state = 'active', attempts = attempts + 1, lease_until = @leaseUntil
+UPDATE job_queue SET state = 'active', attempts = attempts + 1, lease_until = @leaseUntil, lease_owner = @owner
 WHERE seq = (
   SELECT j.seq FROM job_queue j
   WHERE j.queue = @queue AND j.run_at <= @now
@@ -75,6 +84,8 @@ export interface Statements {
   find: Statement;
   requeue: Statement;
   purge: Statement;
+  leaseOwners: Statement;
+  expireLeasesOf: Statement;
 }
 
 export function prepare(db: Db): Statements {
@@ -105,6 +116,12 @@ export function prepare(db: Db): Statements {
         lease_until = NULL, finished_at = NULL, seq = (SELECT max(seq) + 1 FROM job_queue)
       WHERE queue = @queue AND id = @id AND state IN ('completed','dead')`),
     purge: db.prepare(`DELETE FROM job_queue WHERE finished_at IS NOT NULL AND finished_at < ?`),
+    // Other processes' live leases on a queue (active jobs are few; the (queue, state) index finds them).
+    leaseOwners: db.prepare(`SELECT DISTINCT lease_owner FROM job_queue
+      WHERE queue = @queue AND state = 'active' AND lease_until > @now AND lease_owner IS NOT NULL AND lease_owner <> @owner`).pluck(),
+    // The lease of a dead holder ends now: the claim takes the job as it takes an expired one (the lost try counts).
+    expireLeasesOf: db.prepare(`UPDATE job_queue SET lease_until = @now
+      WHERE queue = @queue AND state = 'active' AND lease_until > @now AND lease_owner = @owner`),
   };
 }
 

@@ -1,7 +1,11 @@
 import type { Database as Db } from 'better-sqlite3';
 import { DeferJobError, type AttemptOutcome, type JobContext, type JobHandler, type Worker, type WorkerOptions } from './port.js';
 import { DEFAULT_BACKOFF, DEFAULT_LEASE_MS, decideFailure, isTooOld, notify } from './policy.js';
+import { currentLeaseOwner, leaseOwnerIsGone } from './lease-owner.js';
 import type { ClaimedRow, Statements } from './sqlite-statements.js';
+
+/** How often a worker looks for leases held by processes that died (and at its first pump). */
+const DEAD_OWNER_CHECK_MS = 1_000;
 
 /** The poll/claim/run loop of one `work()` call. */
 export class SqliteWorker implements Worker {
@@ -13,6 +17,7 @@ export class SqliteWorker implements Worker {
   private timer: NodeJS.Timeout | undefined;
   private closing: Promise<void> | undefined;
   private lastPurge = 0;
+  private lastDeadOwnerCheck = 0;
 
   constructor(
     private readonly db: Db,
@@ -26,7 +31,7 @@ export class SqliteWorker implements Worker {
     this.concurrency = Math.max(1, options.concurrency ?? 1);
     this.leaseMs = Math.max(30, options.leaseMs ?? DEFAULT_LEASE_MS);
     this.claimTx = db
-      .transaction((now: number) => stmts.claim.get({ queue, now, leaseUntil: now + this.leaseMs }) as ClaimedRow | undefined)
+      .transaction((now: number) => stmts.claim.get({ queue, now, leaseUntil: now + this.leaseMs, owner: currentLeaseOwner }) as ClaimedRow | undefined)
       .immediate;
   }
 
@@ -37,6 +42,7 @@ export class SqliteWorker implements Worker {
     this.timer = undefined;
     try {
       this.purgeFinished();
+      this.endLeasesOfDeadOwners();
       while (this.running.size < this.concurrency) {
         const row = this.claimTx(Date.now());
         if (!row) break;
@@ -67,6 +73,17 @@ export class SqliteWorker implements Worker {
     if (now - this.lastPurge < 60_000) return;
     this.lastPurge = now;
     this.stmts.purge.run(now - this.keepFinishedForMs);
+  }
+
+  /** A job held by a worker process that died is due now, not when its lease would have run out. */
+  private endLeasesOfDeadOwners(): void {
+    const now = Date.now();
+    if (now - this.lastDeadOwnerCheck < DEAD_OWNER_CHECK_MS) return;
+    this.lastDeadOwnerCheck = now;
+    const owners = this.stmts.leaseOwners.all({ queue: this.queue, now, owner: currentLeaseOwner ?? '' }) as string[];
+    for (const owner of owners) {
+      if (leaseOwnerIsGone(owner)) this.stmts.expireLeasesOf.run({ queue: this.queue, now, owner });
+    }
   }
 
   private async run(row: ClaimedRow): Promise<void> {

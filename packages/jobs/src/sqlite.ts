@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import type { JobHandler, JobQueue, JobSpec, QueueCounts, Worker, WorkerOptions } from './port.js';
 import { DEFAULT_MAX_ATTEMPTS, validateSpec } from './policy.js';
-import { SCHEMA, prepare } from './sqlite-statements.js';
+import { SCHEMA, migrate, prepare } from './sqlite-statements.js';
 import { SqliteWorker } from './sqlite-worker.js';
 
 export interface SqliteJobQueueOptions {
@@ -26,7 +26,9 @@ let memoryDbCounter = 0;
 
 /**
  * Opens a durable job queue on SQLite (WAL). Several handles and processes may share the file:
- * claims are single-use, leases expire, and a job of a worker that died is delivered again.
+ * claims are single-use, leases expire, and a job of a worker that died is delivered again: at once
+ * when the dead worker ran on this machine in this pid namespace (see lease-owner.ts), otherwise
+ * when its lease expires.
  */
 export function openSqliteJobQueue(options: SqliteJobQueueOptions): JobQueue {
   const db = new Database(options.path);
@@ -37,6 +39,7 @@ export function openSqliteJobQueue(options: SqliteJobQueueOptions): JobQueue {
   // so an erased user's data cannot be read back from free pages of the file.
   db.pragma('secure_delete = ON');
   db.exec(SCHEMA);
+  migrate(db);
   const stmts = prepare(db);
   const fileKey = options.path === ':memory:' ? `:memory:${memoryDbCounter++}` : resolve(options.path);
   const workers = new Set<SqliteWorker>();

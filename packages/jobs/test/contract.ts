@@ -13,14 +13,35 @@ export interface JobQueueContractOptions {
 const REPO_ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 const CRASH_WORKER = fileURLToPath(new URL('./fixtures/crash-worker.ts', import.meta.url));
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 4_000, what = 'condition'): Promise<void> {
+export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 4_000, what = 'condition'): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await sleep(10);
   }
+}
+
+/**
+ * A worker in a process of its own (fixtures/crash-worker.ts) that takes one job and hangs on it;
+ * `output` is what it printed so far, `kill()` ends it with SIGKILL and waits until it is reaped.
+ */
+export function spawnCrashWorker(config: Record<string, unknown>): { output(): string; kill(): Promise<void> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', CRASH_WORKER, JSON.stringify(config)], {
+    cwd: REPO_ROOT,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const exited = new Promise((r) => child.once('exit', r));
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  return {
+    output: () => output,
+    async kill() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
+    },
+  };
 }
 
 /** The behaviour every JobQueue adapter must show; each test uses its own queue name. */
@@ -342,21 +363,11 @@ export function jobQueueContract(name: string, open: () => JobQueue, opts: JobQu
     it('delivers again the job of a worker process killed mid-job', { timeout: 20_000 }, async () => {
       const { jq, queue } = setup();
       await jq.enqueue([{ id: 'orphan', queue, payload: { survive: true } }]);
-      const child = spawn(process.execPath, ['--import', 'tsx', CRASH_WORKER, JSON.stringify({ ...opts.childConfig(queue), queue, leaseMs: 500 })], {
-        cwd: REPO_ROOT,
-        stdio: ['ignore', 'pipe', 'inherit'],
-      });
-      const exited = new Promise((r) => child.once('exit', r));
-      cleanups.push(async () => {
-        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-        await exited;
-      });
-      let childOutput = '';
-      child.stdout!.on('data', (chunk: Buffer) => (childOutput += chunk.toString()));
-      await waitFor(() => childOutput.includes('started orphan'), 15_000, 'the child to take the job');
+      const child = spawnCrashWorker({ ...opts.childConfig(queue), queue, leaseMs: 500 });
+      cleanups.push(() => child.kill());
+      await waitFor(() => child.output().includes('started orphan'), 15_000, 'the child to take the job');
       expect(await jq.counts(queue)).toMatchObject({ active: 1, completed: 0 });
-      child.kill('SIGKILL');
-      await exited;
+      await child.kill();
 
       const deliveries: [unknown, JobContext][] = [];
       jq.work(queue, async (payload, context) => void deliveries.push([payload, context]), { leaseMs: 500 });
