@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { DelayedError, UnrecoverableError, Worker as BullWorker } from 'bullmq';
 import type { Job, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -27,6 +28,19 @@ class RetryLater extends Error {
 
 const LANE_MAX_WAIT_MS = 2_000;
 
+/**
+ * Workers are named `idstream-<uuid>`: BullMQ stores the name on each job a worker takes
+ * (`processedBy`) and puts it in the client name of the worker's blocking connection.
+ */
+const WORKER_NAME_PREFIX = 'idstream-';
+/** How often a worker looks for active jobs whose worker has gone. */
+const GONE_WORKER_CHECK_MS = 1_000;
+/**
+ * How long a worker must be missing from the client list to count as gone: longer than ioredis takes
+ * to reconnect (its backoff tops out at 2 s), so a worker that is only reconnecting keeps its jobs.
+ */
+const GONE_AFTER_MS = 5_000;
+
 export interface WorkerTuning {
   laneWaitMs: number;
   maxStalledCount: number;
@@ -40,6 +54,11 @@ export class BullMqWorker implements Worker {
   private readonly outcomes = new Map<string, AttemptOutcome>();
   private readonly followUps = new Set<Promise<void>>();
   private closing: Promise<void> | undefined;
+  private readonly name = `${WORKER_NAME_PREFIX}${randomUUID()}`;
+  private readonly goneCheck: NodeJS.Timeout;
+  /** Since when each worker holding a job has been missing from the client list. */
+  private missingSince = new Map<string, number>();
+  private checkingForGoneWorkers = false;
 
   constructor(
     redis: Redis,
@@ -53,6 +72,7 @@ export class BullMqWorker implements Worker {
   ) {
     const leaseMs = Math.max(100, options.leaseMs ?? DEFAULT_LEASE_MS);
     this.worker = new BullWorker<StoredJob>(name, (job, token) => this.process(job, token), {
+      name: this.name,
       connection: redis,
       prefix,
       concurrency: Math.max(1, options.concurrency ?? 1),
@@ -72,6 +92,45 @@ export class BullMqWorker implements Worker {
     this.worker.on('failed', (job) => {
       if (job) this.track(this.settled(job, false));
     });
+    this.goneCheck = setInterval(() => {
+      // A check slower than the interval (Redis busy or away) is not run twice at once.
+      if (this.checkingForGoneWorkers) return;
+      this.checkingForGoneWorkers = true;
+      this.track(this.releaseJobsOfGoneWorkers(redis).finally(() => (this.checkingForGoneWorkers = false)));
+    }, GONE_WORKER_CHECK_MS);
+    this.goneCheck.unref();
+  }
+
+  /**
+   * A job whose worker died (crash, `kill -9`) keeps its lock for the whole lease (30 s), and BullMQ's
+   * stalled-job check returns it only after that; its webhook lane waits meanwhile. A worker's Redis
+   * connections close when its process dies, so a job taken by a worker of ours that has been missing
+   * from Redis' client list for GONE_AFTER_MS goes back to waiting then. Where the client list cannot
+   * be read (some managed Redis), this worker does not find itself in it, and nothing is judged.
+   */
+  private async releaseJobsOfGoneWorkers(redis: Redis): Promise<void> {
+    if (this.closing || !(await this.worker.isRunning())) return;
+    const live = new Set((await this.queue.getWorkers()).map((client) => String(client['rawname'] ?? '').split(':w:')[1]));
+    if (!live.has(this.name)) return;
+    const now = Date.now();
+    const missingSince = new Map<string, number>();
+    for (const job of await this.queue.getActive()) {
+      const holder = job.processedBy;
+      if (!holder?.startsWith(WORKER_NAME_PREFIX) || live.has(holder)) continue;
+      const since = this.missingSince.get(holder) ?? missingSince.get(holder) ?? now;
+      missingSince.set(holder, since);
+      if (now - since < GONE_AFTER_MS) continue;
+      // A job that keeps killing its worker is left to BullMQ's stalled-job check, which fails it past
+      // maxStalledCount once the lock expires; each early release counts as a stall, as that check's would.
+      if (job.stalledCounter >= this.tuning.maxStalledCount) continue;
+      const jobKey = this.queue.toKey(job.id as string);
+      const token = await redis.get(`${jobKey}:lock`);
+      // Without a lock the stalled-job check already has it.
+      if (!token) continue;
+      const released = await job.moveToWait(token).then(() => true, () => false);
+      if (released) await redis.hincrby(jobKey, 'stc', 1);
+    }
+    this.missingSince = missingSince;
   }
 
   private async process(job: Job<StoredJob>, token: string | undefined): Promise<void> {
@@ -149,6 +208,7 @@ export class BullMqWorker implements Worker {
 
   close(): Promise<void> {
     this.closing ??= (async () => {
+      clearInterval(this.goneCheck);
       await this.worker.close();
       await Promise.allSettled([...this.followUps]);
       this.onClose();

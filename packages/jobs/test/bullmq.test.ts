@@ -21,5 +21,7 @@ describeWithServer('BullMQ job queue contract', 'REDIS_URL', (url) => {
 
   jobQueueContract('adapter', () => openBullMqJobQueue({ connection: url, prefix, laneWaitMs: 50 }), {
     childConfig: () => ({ adapter: 'bullmq', url, prefix }),
+    // A worker counts as gone after 5 s missing from Redis' client list (looked for every second).
+    redeliveryAfterDeathMs: 15_000,
   });
 });

@@ -8,6 +8,8 @@ import type { AttemptOutcome, JobContext, JobQueue, JobSpec } from '../src/port.
 export interface JobQueueContractOptions {
   /** Configuration for `fixtures/crash-worker.ts`, which opens the same store in another process. */
   childConfig(queue: string): Record<string, unknown>;
+  /** How soon after a worker process is killed its job runs elsewhere, though its lease had 60 s left. */
+  redeliveryAfterDeathMs: number;
 }
 
 const REPO_ROOT = fileURLToPath(new URL('../../..', import.meta.url));
@@ -375,6 +377,30 @@ export function jobQueueContract(name: string, open: () => JobQueue, opts: JobQu
       expect(deliveries).toHaveLength(1);
       expect(deliveries[0]![0]).toEqual({ survive: true });
       expect(deliveries[0]![1].id).toBe('orphan');
+    });
+
+    it('delivers the job of a killed worker (and its lane) long before the lease ends; a live holder keeps it', { timeout: 40_000 }, async () => {
+      const { jq, queue } = setup();
+      await jq.enqueue([
+        { id: 'orphan', queue, lane: 'hook-1', payload: { n: 1 } },
+        { id: 'next', queue, lane: 'hook-1', payload: { n: 2 } },
+      ]);
+      const child = spawnCrashWorker({ ...opts.childConfig(queue), queue, leaseMs: 60_000 });
+      cleanups.push(() => child.kill());
+      await waitFor(() => child.output().includes('started orphan 1'), 15_000, 'the child to take the job');
+
+      const delivered: string[] = [];
+      jq.work(queue, async (_payload, context) => void delivered.push(context.id), { leaseMs: 60_000 });
+      // The holder is alive: its job and the lane behind it stay with it, through several checks.
+      await sleep(Math.min(5_000, opts.redeliveryAfterDeathMs));
+      expect(delivered).toEqual([]);
+      expect((await jq.counts(queue)).completed).toBe(0);
+
+      const killedAt = Date.now();
+      await child.kill();
+      await untilCounts(jq, queue, { completed: 2 }, opts.redeliveryAfterDeathMs);
+      expect(Date.now() - killedAt).toBeLessThan(opts.redeliveryAfterDeathMs);
+      expect(delivered).toEqual(['orphan', 'next']);
     });
 
     it('close() waits for in-flight handlers and their outcome', async () => {
