@@ -31,9 +31,11 @@ CREATE INDEX IF NOT EXISTS job_queue_finished ON job_queue (finished_at) WHERE f
 
 /** Files created before leases were named lack `lease_owner`; their leases, all unnamed, expire as before. */
 export function migrate(db: Db): void {
+  const hasOwner = () => (db.prepare(`SELECT name FROM pragma_table_info('job_queue')`).pluck().all() as string[]).includes('lease_owner');
+  // Only an old file takes the write lock; another process may be adding the column at the same moment.
+  if (hasOwner()) return;
   db.transaction(() => {
-    const columns = db.prepare(`SELECT name FROM pragma_table_info('job_queue')`).pluck().all() as string[];
-    if (!columns.includes('lease_owner')) db.exec('ALTER TABLE job_queue ADD COLUMN lease_owner TEXT');
+    if (!hasOwner()) db.exec('ALTER TABLE job_queue ADD COLUMN lease_owner TEXT');
   }).immediate();
 }
 
