@@ -107,16 +107,25 @@ export class BullMqWorker implements Worker {
    * connections close when its process dies, so a job taken by a worker of ours that has been missing
    * from Redis' client list for GONE_AFTER_MS goes back to waiting then. Where the client list cannot
    * be read (some managed Redis), this worker does not find itself in it, and nothing is judged.
+   *
+   * The active jobs come first: the client list is read only when another worker holds one, and then
+   * once per check interval for all the queues of this connection (`CLIENT LIST` costs Redis time in
+   * proportion to its clients).
    */
   private async releaseJobsOfGoneWorkers(redis: Redis): Promise<void> {
     if (this.closing || !(await this.worker.isRunning())) return;
-    const live = new Set((await this.queue.getWorkers()).map((client) => String(client['rawname'] ?? '').split(':w:')[1]));
+    const held = (await this.queue.getActive()).filter((job) => job.processedBy?.startsWith(WORKER_NAME_PREFIX) && job.processedBy !== this.name);
+    if (held.length === 0) {
+      this.missingSince.clear();
+      return;
+    }
+    const live = await liveWorkerNames(redis);
     if (!live.has(this.name)) return;
     const now = Date.now();
     const missingSince = new Map<string, number>();
-    for (const job of await this.queue.getActive()) {
-      const holder = job.processedBy;
-      if (!holder?.startsWith(WORKER_NAME_PREFIX) || live.has(holder)) continue;
+    for (const job of held) {
+      const holder = job.processedBy!;
+      if (live.has(holder)) continue;
       const since = this.missingSince.get(holder) ?? missingSince.get(holder) ?? now;
       missingSince.set(holder, since);
       if (now - since < GONE_AFTER_MS) continue;
@@ -215,4 +224,22 @@ export class BullMqWorker implements Worker {
     })();
     return this.closing;
   }
+}
+
+/** The last client list read per connection: the workers of every queue on it share one read per interval. */
+const clientLists = new WeakMap<Redis, { readAt: number; names: Promise<Set<string>> }>();
+
+/**
+ * Names of the workers whose connections Redis lists: BullMQ names a worker's blocking connection
+ * `<prefix>:<queue>:w:<worker name>`. An unreadable list is empty, so no worker finds itself in it.
+ */
+export function liveWorkerNames(redis: Redis): Promise<Set<string>> {
+  const cached = clientLists.get(redis);
+  if (cached && Date.now() - cached.readAt < GONE_WORKER_CHECK_MS) return cached.names;
+  const names = (redis.client('LIST') as Promise<string>).then(
+    (list) => new Set(list.split('\n').flatMap((line) => /(?:^| )name=\S*:w:(\S+)/.exec(line)?.[1] ?? [])),
+    () => new Set<string>(),
+  );
+  clientLists.set(redis, { readAt: Date.now(), names });
+  return names;
 }

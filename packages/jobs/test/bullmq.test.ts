@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { describeWithServer } from '@idstream/testkit';
 import { Redis } from 'ioredis';
-import { afterAll } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { openBullMqJobQueue } from '../src/bullmq.js';
-import { jobQueueContract } from './contract.js';
+import { jobQueueContract, sleep, spawnCrashWorker, waitFor } from './contract.js';
+import { startRedis, type RedisProcess } from '../../../test/support/redis-process.js';
 
 describeWithServer('BullMQ job queue contract', 'REDIS_URL', (url) => {
   // A prefix per run keeps parallel runs and leftovers apart; its keys are deleted afterwards.
@@ -23,5 +24,57 @@ describeWithServer('BullMQ job queue contract', 'REDIS_URL', (url) => {
     childConfig: () => ({ adapter: 'bullmq', url, prefix }),
     // A worker counts as gone after 5 s missing from Redis' client list (looked for every second).
     redeliveryAfterDeathMs: 15_000,
+  });
+});
+
+describeWithServer('BullMQ workers watching for dead workers', 'REDIS_URL', () => {
+  // A private redis-server: its command counts are this test's alone (the shared one serves every
+  // parallel test file).
+  let redis: RedisProcess;
+  let admin: Redis;
+  const closers: (() => Promise<unknown>)[] = [];
+  beforeAll(async () => {
+    redis = await startRedis();
+    admin = new Redis(redis.url);
+  });
+  afterAll(async () => {
+    for (const close of closers.reverse()) await close();
+    await admin?.quit();
+    await redis?.stop();
+  });
+  const clientListCalls = async () => Number(/cmdstat_client\|list:calls=(\d+)/.exec(await admin.info('commandstats'))?.[1] ?? 0);
+
+  it('read Redis client list only while another worker holds a job, once a second for all the queues of a process', { timeout: 40_000 }, async () => {
+    const prefix = `watch-${randomUUID().slice(0, 8)}`;
+    const jq = openBullMqJobQueue({ connection: redis.url, prefix, laneWaitMs: 50 });
+    closers.push(() => jq.close());
+    const delivered: string[] = [];
+    const work = (queue: string) => jq.work(queue, async (_payload, context) => void delivered.push(context.id), { leaseMs: 60_000 });
+
+    // 1. Nothing active: the workers never ask for the client list.
+    work('idle-a');
+    work('idle-b');
+    await sleep(1_500);
+    await admin.config('RESETSTAT');
+    await sleep(3_500);
+    expect(await clientListCalls()).toBe(0);
+
+    // 2. A live worker of another process holds a job on each of two more queues. This process's
+    // workers on them watch the holders from one read a second between them (two a second if each
+    // read its own); the children, holding only their own jobs, read nothing.
+    const held = ['held-a', 'held-b'];
+    await jq.enqueue(held.map((queue) => ({ id: queue, queue, payload: null })));
+    const children = held.map((queue) => spawnCrashWorker({ adapter: 'bullmq', url: redis.url, prefix, queue, leaseMs: 60_000 }));
+    for (const child of children) closers.push(() => child.kill());
+    await waitFor(() => children.every((c) => c.output().includes('started')), 15_000, 'the children to take the jobs');
+    for (const queue of held) work(queue);
+    await sleep(1_500);
+    await admin.config('RESETSTAT');
+    await sleep(4_000);
+    const calls = await clientListCalls();
+    expect(calls).toBeGreaterThanOrEqual(2);
+    expect(calls).toBeLessThanOrEqual(5);
+    // The holders are alive: their jobs stay with them.
+    expect(delivered).toEqual([]);
   });
 });
