@@ -233,7 +233,7 @@ const clientLists = new WeakMap<Redis, { readAt: number; names: Promise<Set<stri
  * Names of the workers whose connections Redis lists: BullMQ names a worker's blocking connection
  * `<prefix>:<queue>:w:<worker name>`. An unreadable list is empty, so no worker finds itself in it.
  */
-export function liveWorkerNames(redis: Redis): Promise<Set<string>> {
+function liveWorkerNames(redis: Redis): Promise<Set<string>> {
   const cached = clientLists.get(redis);
   if (cached && Date.now() - cached.readAt < GONE_WORKER_CHECK_MS) return cached.names;
   const names = (redis.client('LIST') as Promise<string>).then(
