@@ -25,6 +25,9 @@ export interface RunnerOptions {
   linger?: { ms: number; deferrable(event: RecordedEvent): boolean };
 }
 
+/** How long a passed-over position may wait for a batch to store it as the checkpoint. */
+const PASSED_OVER_CHECKPOINT_MS = 1_000;
+
 export class ProjectionRunner {
   private subscription?: Subscription;
   private buffer: RecordedEvent[] = [];
@@ -35,6 +38,9 @@ export class ProjectionRunner {
   private appliedPosition = 0;
   /** Ends a linger early (set while the drain loop lingers). */
   private endLinger?: () => void;
+  /** The last event passed over (ignored while idle) whose position no applied batch has stored yet. */
+  private passedOver?: RecordedEvent;
+  private passedOverTimer?: NodeJS.Timeout;
 
   constructor(
     private readonly store: EventStore,
@@ -81,10 +87,19 @@ export class ProjectionRunner {
     this.spaceAvailable = undefined;
     await this.subscription?.close();
     await this.draining;
+    clearTimeout(this.passedOverTimer);
+    // A graceful stop leaves the checkpoint where the position is, passed-over events included.
+    const passedOver = this.passedOver;
+    this.passedOver = undefined;
+    if (passedOver) await this.handler.applyBatch([passedOver]).catch((error: unknown) => this.options.onError?.(error, this.handler.name));
     this.waiters.stop();
   }
 
   private async enqueue(event: RecordedEvent): Promise<void> {
+    // Idle and nothing to do for this event: move on without a batch. Waking the drain loop, a trace
+    // span and a deferred checkpoint write for each of the eleven runners a login does not concern
+    // cost ~0.8 ms of the API thread per login (measured with those runners stopped).
+    if (this.buffer.length === 0 && !this.draining && !this.stopped && this.handler.ignores?.(event)) return this.passOver(event);
     this.buffer.push(event);
     if (this.endLinger && (!this.options.linger!.deferrable(event) || this.buffer.length >= (this.options.batchSize ?? 1_000))) this.endLinger();
     this.kick();
@@ -92,6 +107,22 @@ export class ProjectionRunner {
       this.spaceAvailable ??= deferred();
       await this.spaceAvailable.promise;
     }
+  }
+
+  private passOver(event: RecordedEvent): void {
+    this.appliedPosition = event.position;
+    this.passedOver = event;
+    this.waiters.release(event.position);
+    this.options.onApplied?.(this);
+    // The checkpoint follows with the next batch, or after a quiet interval as a batch of this one
+    // event (which the handler ignores but for the checkpoint), so a restart does not re-read far back.
+    this.passedOverTimer ??= setTimeout(() => {
+      this.passedOverTimer = undefined;
+      if (!this.passedOver || this.stopped) return;
+      if (this.buffer.length === 0 && !this.draining) this.buffer.push(this.passedOver);
+      this.passedOver = undefined;
+      this.kick();
+    }, PASSED_OVER_CHECKPOINT_MS).unref();
   }
 
   private kick(): void {
@@ -136,6 +167,8 @@ export class ProjectionRunner {
       }
       this.buffer = this.buffer.slice(batch.length);
       this.appliedPosition = batch[batch.length - 1]!.position;
+      // Events are passed over only while the buffer is empty, so this batch comes after it.
+      if (this.passedOver && this.passedOver.position <= this.appliedPosition) this.passedOver = undefined;
       this.waiters.release(this.appliedPosition);
       this.options.onApplied?.(this);
       if (this.spaceAvailable && this.buffer.length < (this.options.maxBuffered ?? 5_000)) {

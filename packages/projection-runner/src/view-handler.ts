@@ -32,6 +32,10 @@ export class ViewProjectionHandler implements ProjectionHandler {
     return this.db.getCheckpoint(this.name);
   }
 
+  ignores(event: RecordedEvent): boolean {
+    return this.targets.every((target) => target.projection.documentId(event) === undefined);
+  }
+
   async applyBatch(events: RecordedEvent[]): Promise<void> {
     const last = events[events.length - 1];
     if (!last) return;

@@ -154,6 +154,59 @@ describe('ProjectionRunner', () => {
     await store.close();
   });
 
+  it('passes over events its handler ignores without a batch, and still stores their position as the checkpoint', async () => {
+    const { store, dir } = await openStore();
+    const views = await openSqliteViewDatabase({ path: join(dir, 'views.db') });
+    const applied: string[][] = [];
+    // Counts only `Counted` events of stream `mine`: everything else changes nothing here.
+    const mine: DocumentProjection<{ count: number; last: string }> = { ...counter, documentId: (event) => (event.streamName === 'mine' ? 'mine' : undefined) };
+    const inner = new ViewProjectionHandler('mine', views, [{ collection: views.collection('mine_counts'), projection: mine }]);
+    const handler: ProjectionHandler = {
+      name: inner.name,
+      getCheckpoint: () => inner.getCheckpoint(),
+      ignores: (event) => inner.ignores(event),
+      applyBatch: async (events) => {
+        applied.push(events.map((e) => e.streamName));
+        await inner.applyBatch(events);
+      },
+    };
+    const runner = new ProjectionRunner(store, handler);
+    await runner.start();
+    await runner.catchUp();
+    const counted = await append(store, 'mine', 'Counted', { name: 'm' });
+    await runner.waitFor(counted.position, 5_000);
+    expect(applied).toEqual([['mine']]);
+
+    // Others' events: the position moves with each (waitFor resolves), no batch is applied for them.
+    let other = counted;
+    for (let i = 0; i < 5; i++) {
+      other = await append(store, `other-${i}`, 'Counted', { name: 'o' });
+      await runner.waitFor(other.position, 5_000);
+    }
+    expect(runner.position).toBe(other.position);
+    expect(applied).toEqual([['mine']]);
+    // The checkpoint follows within a second, as a batch of the last ignored event alone.
+    await expect.poll(() => views.getCheckpoint('mine'), { timeout: 5_000 }).toBe(other.position);
+    expect(applied).toEqual([['mine'], ['other-4']]);
+    expect((await views.collection<{ count: number }>('mine_counts').get('mine'))?.body.count).toBe(1);
+
+    // An event it handles after ignored ones is applied alone and stores its own position.
+    await append(store, 'other-5', 'Counted', { name: 'o' });
+    const again = await append(store, 'mine', 'Counted', { name: 'm' });
+    await runner.waitFor(again.position, 5_000);
+    expect(applied.at(-1)).toEqual(['mine']);
+    expect(await views.getCheckpoint('mine')).toBe(again.position);
+
+    // A stop right after ignored events leaves the checkpoint at the position, not before them.
+    const last = await append(store, 'other-6', 'Counted', { name: 'o' });
+    await runner.waitFor(last.position, 5_000);
+    await runner.stop();
+    expect(await views.getCheckpoint('mine')).toBe(last.position);
+    expect((await views.collection<{ count: number }>('mine_counts').get('mine'))?.body.count).toBe(2);
+    await views.close();
+    await store.close();
+  });
+
   it('applies a burst that arrives while a batch is being applied in a few large batches, not one small batch per await', async () => {
     // The shared feed hands events over one per microtask. A drain loop that went on with whatever had
     // arrived while its last batch was awaited applied a 100,000-user import in 38,000 batches of ~8

@@ -23,6 +23,10 @@ export abstract class EventJobReactor<Payload> implements ProjectionHandler {
     return this.db.getCheckpoint(this.name);
   }
 
+  ignores(event: RecordedEvent): boolean {
+    return this.jobFor(event) === undefined;
+  }
+
   async applyBatch(events: RecordedEvent[]): Promise<void> {
     const last = events[events.length - 1];
     if (!last) return;

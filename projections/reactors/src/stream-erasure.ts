@@ -35,6 +35,11 @@ export class StreamErasureReactor implements ProjectionHandler {
     return this.db.getCheckpoint(this.name);
   }
 
+  ignores(event: RecordedEvent): boolean {
+    if (typeof (event.data as { userId?: unknown } | undefined)?.userId !== 'string') return true;
+    return !this.indexes(event.streamName) && !(event.type === 'UserDeleted' && isErasureStream(event.streamName));
+  }
+
   async applyBatch(events: RecordedEvent[]): Promise<void> {
     const last = events[events.length - 1];
     if (!last) return;

@@ -86,6 +86,10 @@ export class WebhookReactor implements ProjectionHandler {
     return this.db.getCheckpoint(this.name);
   }
 
+  ignores(event: RecordedEvent): boolean {
+    return toPublicEvents(event).length === 0;
+  }
+
   async applyBatch(events: RecordedEvent[]): Promise<void> {
     const last = events[events.length - 1];
     if (!last) return;

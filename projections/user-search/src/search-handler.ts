@@ -36,6 +36,10 @@ export class UserSearchHandler implements ProjectionHandler {
     return this.index.getCheckpoint(this.name);
   }
 
+  ignores(event: RecordedEvent): boolean {
+    return userViewProjection.documentId(event) === undefined;
+  }
+
   async applyBatch(events: RecordedEvent[]): Promise<void> {
     const last = events[events.length - 1];
     if (!last) return;

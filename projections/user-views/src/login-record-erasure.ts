@@ -43,6 +43,10 @@ export class LoginRecordErasure implements ProjectionHandler {
     return this.db.getCheckpoint(this.name);
   }
 
+  ignores(event: RecordedEvent): boolean {
+    return event.type !== 'LoginSucceeded' && event.type !== 'UserDeleted';
+  }
+
   async applyBatch(events: RecordedEvent[]): Promise<void> {
     const last = events[events.length - 1];
     if (!last) return;
