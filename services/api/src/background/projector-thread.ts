@@ -79,6 +79,8 @@ export class ProjectorThread {
   private observations?: ObservationSink;
   /** The last user-views position reported to a search thread (sent again to a restarted one). */
   private viewsPosition = 0;
+  /** Positions of the user views the search thread waits for, not reached yet. */
+  private viewsNeeded: number[] = [];
   /** Handles of the thread's runners (all of them, or the user search alone). */
   readonly projector: ProjectorHandle;
   readonly search: RunnerHandle;
@@ -107,11 +109,18 @@ export class ProjectorThread {
     return new ProjectorThread(config, options);
   }
 
-  /** A search thread waits on the user views of this thread: each position they apply is passed on. */
+  /**
+   * A search thread waits on the user views of this thread. Their position is passed on when it
+   * reaches one the thread waits for, not after every batch: a message per login woke the search
+   * thread once more per login, which only needs the position when it has users to index.
+   */
   reportViewsPosition(position: number): void {
     if (position <= this.viewsPosition) return;
     this.viewsPosition = position;
-    this.send({ kind: 'views-position', position });
+    if (this.viewsNeeded.some((needed) => needed <= position)) {
+      this.viewsNeeded = this.viewsNeeded.filter((needed) => needed > position);
+      this.send({ kind: 'views-position', position });
+    }
   }
 
   /**
@@ -177,6 +186,8 @@ export class ProjectorThread {
         setTimeout(() => {
           if (this.stopping) return;
           this.spawn();
+          // The new thread asks again for what it waits for.
+          this.viewsNeeded = [];
           if (this.viewsPosition > 0) this.send({ kind: 'views-position', position: this.viewsPosition });
           if (this.masterKey) this.send({ kind: 'start', masterKey: this.masterKey });
         }, RESTART_DELAY_MS).unref();
@@ -202,6 +213,10 @@ export class ProjectorThread {
         this.options.logger.error({ error: message.error }, 'projector thread could not start');
         this.started?.reject(new Error(`the projector thread could not start: ${message.error}`));
         this.started = undefined;
+        break;
+      case 'views-needed':
+        if (message.position <= this.viewsPosition) this.send({ kind: 'views-position', position: this.viewsPosition });
+        else this.viewsNeeded.push(message.position);
         break;
       case 'append':
         this.observations?.emitAppend(message.observation);

@@ -14,6 +14,8 @@ export type ToThread =
 export type FromThread =
   | { kind: 'positions'; positions: RunnerPosition[] }
   | { kind: 'started'; queues: string[] }
+  /** The search part waits for the user views to reach `position`: report it once they do. */
+  | { kind: 'views-needed'; position: number }
   | { kind: 'append'; observation: AppendObservation }
   | { kind: 'job'; observation: JobObservation; queues: string[] }
   | { kind: 'reply'; id: number; value?: unknown; error?: string }

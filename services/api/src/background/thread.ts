@@ -11,8 +11,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { IdstreamConfig } from '@idstream/config';
 import { createLogger, flushTracing, initTracing, openAdapters } from '@idstream/platform';
-import { PositionWaiters, type ProjectionRunner } from '@idstream/projection-runner';
-import { resolveReadModels } from '@idstream/projector';
+import { PositionWaiters, type PositionWaiter, type ProjectionRunner } from '@idstream/projection-runner';
+import { resolveReadModels, userViewsCheckpoint } from '@idstream/projector';
 import type { FromThread, RunnerPosition, ToThread } from './protocol.js';
 import { createProjector, createWorker } from './roles.js';
 
@@ -25,11 +25,37 @@ const { config: sent, worker: runsWorker, part } = workerData as { config: Idstr
 
 /** The user views' position on the API thread (part 'search'), from its messages. */
 let viewsPosition = 0;
-const viewsReached = new PositionWaiters(() => ({ name: 'user-views (API thread)', position: viewsPosition }));
+const viewsWaiters = new PositionWaiters(() => ({ name: 'user-views (API thread)', position: viewsPosition }));
+const advanceViews = (position: number) => {
+  if (position <= viewsPosition) return;
+  viewsPosition = position;
+  viewsWaiters.release(viewsPosition);
+};
+/** The user views' checkpoint as stored (with their documents), once the stores are open. */
+let storedViewsPosition: (() => Promise<number | undefined>) | undefined;
+/** The highest position asked of the API thread (it reports the views' position once they reach it). */
+let viewsAsked = 0;
+/**
+ * Search waits for the views before it indexes a batch. The views' stored checkpoint answers first:
+ * a batch of logins lingers 50 ms, so the views are nearly always there already, and then no message
+ * goes to the API thread and back. Otherwise (an import) the API thread reports the position once
+ * the views reach it.
+ */
+const viewsReached: PositionWaiter = {
+  async waitFor(position, timeoutMs) {
+    if (position <= viewsPosition) return;
+    const stored = await storedViewsPosition?.().catch(() => undefined);
+    if (stored !== undefined) advanceViews(stored);
+    if (position <= viewsPosition) return;
+    if (position > viewsAsked) {
+      viewsAsked = position;
+      post({ kind: 'views-needed', position });
+    }
+    return viewsWaiters.waitFor(position, timeoutMs);
+  },
+};
 const onViewsPosition = (message: ToThread) => {
-  if (message.kind !== 'views-position' || message.position <= viewsPosition) return;
-  viewsPosition = message.position;
-  viewsReached.release(viewsPosition);
+  if (message.kind === 'views-position') advanceViews(message.position);
 };
 port.on('message', onViewsPosition);
 
@@ -55,6 +81,7 @@ async function run(config: IdstreamConfig): Promise<void> {
   adapters.observable.onAppend((observation) => post({ kind: 'append', observation }));
   adapters.observable.onJob((observation) => post({ kind: 'job', observation, queues: adapters.observable.knownQueues() }));
   const readModels = await resolveReadModels(adapters.views, adapters.search);
+  storedViewsPosition = () => adapters.views.getCheckpoint(userViewsCheckpoint(readModels.usersCollectionName));
 
   let keys = new Map<ProjectionRunner, string>();
   const pending = new Map<string, RunnerPosition>();
