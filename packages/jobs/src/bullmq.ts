@@ -22,6 +22,12 @@ export interface BullMqJobQueueOptions {
   keepFinishedForMs?: number;
   /** How long a lane-blocked job waits (times its distance to the lane head) before looking again. */
   laneWaitMs?: number;
+  /**
+   * Called once when Redis becomes unreachable (not on each of ioredis's reconnect attempts), and
+   * `onConnectionRestored` once it answers again. Jobs wait meanwhile; nothing is lost.
+   */
+  onConnectionLost?(error: Error): void;
+  onConnectionRestored?(): void;
   /** How many times a job may be recovered after its worker died before it is dead. Default 3. */
   maxStalledCount?: number;
 }
@@ -39,6 +45,19 @@ export function openBullMqJobQueue(options: BullMqJobQueueOptions): JobQueue {
     typeof options.connection === 'string'
       ? new Redis(options.connection, redisOptions)
       : new Redis({ ...options.connection, ...redisOptions });
+  // Without an 'error' listener ioredis prints every failed reconnect to stderr ("Unhandled error
+  // event", dozens during an outage); one report per outage says the same.
+  let lost = false;
+  redis.on('error', (error: Error) => {
+    if (lost) return;
+    lost = true;
+    options.onConnectionLost?.(error);
+  });
+  redis.on('ready', () => {
+    if (!lost) return;
+    lost = false;
+    options.onConnectionRestored?.();
+  });
   const prefix = options.prefix ?? 'bull';
   const queues = new Map<string, { queue: Queue; lanes: Lanes }>();
   const workers = new Set<BullMqWorker>();

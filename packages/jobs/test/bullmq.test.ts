@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { describeWithServer } from '@idstream/testkit';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { openBullMqJobQueue } from '../src/bullmq.js';
 import { jobQueueContract, sleep, spawnCrashWorker, waitFor } from './contract.js';
 import { startRedis, type RedisProcess } from '../../../test/support/redis-process.js';
@@ -76,5 +76,41 @@ describeWithServer('BullMQ workers watching for dead workers', 'REDIS_URL', () =
     expect(calls).toBeLessThanOrEqual(5);
     // The holders are alive: their jobs stay with them.
     expect(delivered).toEqual([]);
+  });
+});
+
+describeWithServer('BullMQ job queue through a Redis outage', 'REDIS_URL', () => {
+  it('reports the outage once and its end once, however many reconnects fail, and prints none of them', { timeout: 40_000 }, async () => {
+    const redis = await startRedis();
+    const printed = vi.spyOn(console, 'error');
+    const lost: Error[] = [];
+    let restored = 0;
+    const jq = openBullMqJobQueue({ connection: redis.url, prefix: `outage-${randomUUID().slice(0, 8)}`, onConnectionLost: (error) => lost.push(error), onConnectionRestored: () => restored++ });
+    try {
+      const delivered: string[] = [];
+      jq.work('outage', async (_payload, context) => void delivered.push(context.id));
+      await jq.enqueue([{ id: 'before', queue: 'outage', payload: {} }]);
+      await waitFor(() => delivered.includes('before'), 10_000);
+      expect(lost).toEqual([]);
+
+      await redis.stop();
+      // ioredis retries after 50, 100, 150 … ms: a few seconds hold a dozen failed reconnects.
+      await sleep(3_000);
+      expect(lost).toHaveLength(1);
+      expect(lost[0]!.message).toMatch(/ECONNREFUSED|Connection is closed|ECONNRESET/);
+      expect(printed.mock.calls.filter((args) => String(args[0]).includes('[ioredis]'))).toEqual([]);
+
+      await redis.start();
+      await waitFor(() => restored === 1, 15_000);
+      // The queue works again: a job enqueued after the outage is delivered.
+      await jq.enqueue([{ id: 'after', queue: 'outage', payload: {} }]);
+      await waitFor(() => delivered.includes('after'), 15_000);
+      expect(lost).toHaveLength(1);
+      expect(restored).toBe(1);
+    } finally {
+      printed.mockRestore();
+      await jq.close();
+      await redis.stop();
+    }
   });
 });

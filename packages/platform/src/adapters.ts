@@ -55,7 +55,12 @@ export async function openAdapters(config: IdstreamConfig, logger: Logger): Prom
     ? await openElasticsearchIndex({ node: config.elasticsearchUrl, indexPrefix: config.elasticsearchIndexPrefix })
     : await openSqliteSearchIndex({ path: file('search.db') });
   const rawJobs = config.redisUrl
-    ? await openBullMqJobQueue({ connection: config.redisUrl, prefix: config.redisPrefix })
+    ? await openBullMqJobQueue({
+        connection: config.redisUrl,
+        prefix: config.redisPrefix,
+        onConnectionLost: (error) => logger.warn({ err: error }, 'redis is unreachable: jobs wait until it answers again'),
+        onConnectionRestored: () => logger.info('redis answers again'),
+      })
     : await openSqliteJobQueue({ path: file('jobs.db') });
   // The embedded files' WALs are checkpointed off the event loop (one thread per process; the
   // projector thread's adapters share the files and need none of their own).
