@@ -3,10 +3,10 @@
  * inside the API process; production runs it as its own service.
  */
 import type { ConfigKind } from '@idstream/domain';
-import type { EventStore } from '@idstream/eventstore';
+import type { EventStore, RecordedEvent } from '@idstream/eventstore';
 import type { JobQueue } from '@idstream/jobs';
 import type { Logger } from '@idstream/platform';
-import { deferCheckpoints, ProjectionRunner, SharedEventFeed, ViewProjectionHandler, localWaiter, type DeferredCheckpoints, type PositionWaiter, type RunnerOptions } from '@idstream/projection-runner';
+import { deferCheckpoints, ProjectionRunner, SharedEventFeed, ViewProjectionHandler, localWaiter, type DeferredCheckpoints, type PositionWaiter, type ProjectionHandler, type RunnerOptions } from '@idstream/projection-runner';
 import { configCollectionNames, configProjection } from '@idstream/projection-config-views';
 import { USER_VIEWS_ALIAS, userViewProjection, type UserViewBody } from '@idstream/projection-user-views';
 import { searchMayDefer, UserSearchHandler } from '@idstream/projection-user-search';
@@ -60,6 +60,16 @@ export const PROJECTION_RUNNERS: readonly RunnerName[] = [...FIRST, ...THEN];
  */
 export const SEARCH_LINGER_MS = 50;
 
+/** Login outcomes: the bulk of a busy identity service's events. */
+const LOGIN_OUTCOMES = new Set(['LoginSucceeded', 'LoginFailed']);
+/**
+ * How long the runners no read waits on (login records, their erasure index, the webhook reactor)
+ * hold a batch of logins for more to join. At tens of logins a second each login cost each of them a
+ * transaction of its own, on the thread that serves the next login's request; now one per ~50 ms.
+ * Login records trail by at most this (they are eventually consistent), and so do login webhooks.
+ */
+export const LOGINS_LINGER_MS = 50;
+
 export class Projector {
   userViews: ProjectionRunner;
   readonly configViews: ProjectionRunner;
@@ -98,17 +108,13 @@ export class Projector {
     this.passwordlessEmailReactor = new ProjectionRunner(eventStore, new PasswordlessEmailReactor(views, jobs), options);
     this.passwordlessErasure = new ProjectionRunner(eventStore, new PasswordlessErasureReactor(views, eventStore), options);
     this.eventLog = new ProjectionRunner(eventStore, new ViewProjectionHandler(EVENT_LOG_CHECKPOINT, views, [{ collection: readModels.eventLog, projection: eventLogProjection }]), options);
-    this.loginRecords = new ProjectionRunner(eventStore, new ViewProjectionHandler(LOGIN_RECORDS_CHECKPOINT, views, [{ collection: readModels.loginRecords, projection: loginRecordsProjection }]), options);
+    this.loginRecords = lingeringOnLogins(eventStore, new ViewProjectionHandler(LOGIN_RECORDS_CHECKPOINT, views, [{ collection: readModels.loginRecords, projection: loginRecordsProjection }]), options);
     this.userSearch = this.userSearchRunner(readModels.search, readModels.searchVersion);
     this.emailReactor = new ProjectionRunner(eventStore, new EmailReactor(views, jobs), options);
     this.twoFactorEmailReactor = new ProjectionRunner(eventStore, new TwoFactorEmailReactor(views, jobs), options);
-    this.loginRecordErasure = new ProjectionRunner(eventStore, new LoginRecordErasure(views, readModels.loginRecords), options);
+    this.loginRecordErasure = lingeringOnLogins(eventStore, new LoginRecordErasure(views, readModels.loginRecords), options);
     this.twoFactorErasure = new ProjectionRunner(eventStore, new TwoFactorErasureReactor(views, eventStore), options);
-    this.webhookReactor = new ProjectionRunner(
-      eventStore,
-      new WebhookReactor(views, readModels.config.Webhook, readModels.config.Tenant, jobs, localWaiter(this.configViews)),
-      options,
-    );
+    this.webhookReactor = lingeringOnLogins(eventStore, new WebhookReactor(views, readModels.config.Webhook, readModels.config.Tenant, jobs, localWaiter(this.configViews)), options);
     this.webhookDeliveryLog = new ProjectionRunner(
       eventStore,
       new ViewProjectionHandler(DELIVERY_LOG_CHECKPOINT, views, [{ collection: readModels.webhookDeliveries, projection: deliveryLogProjection }]),
@@ -233,6 +239,12 @@ export class Projector {
       ...extra,
     };
   }
+}
+
+/** A runner that holds batches of logins (and of events its handler ignores) for LOGINS_LINGER_MS. */
+function lingeringOnLogins(eventStore: EventStore, handler: ProjectionHandler, options: RunnerOptions): ProjectionRunner {
+  const deferrable = (event: RecordedEvent) => LOGIN_OUTCOMES.has(event.type) || handler.ignores?.(event) === true;
+  return new ProjectionRunner(eventStore, handler, { ...options, linger: { ms: LOGINS_LINGER_MS, deferrable } });
 }
 
 function nextVersionName(name: string): string {
