@@ -13,7 +13,7 @@ export interface ProjectionHandler {
   /**
    * True when applying `event` would move the checkpoint and nothing else: no document, no job, no
    * read another component waits on. The runner passes such an event over without a batch when it
-   * is idle (most events concern few projections: a login, two of thirteen). Must be pure and cheap.
+   * is idle (most events concern few projections: a login, five of thirteen). Must be pure and cheap.
    */
   ignores?(event: RecordedEvent): boolean;
 }
