@@ -4,7 +4,7 @@
  * the worker delivers them in log order. The job carries references, not the event body: personal data
  * stays in the event store (and disappears with a hard delete).
  */
-import { subjectUserId, toPublicEvents, type ConfigDocument } from '@idstream/domain';
+import { mayBePublic, subjectUserId, toPublicEvents, type ConfigDocument } from '@idstream/domain';
 import type { RecordedEvent } from '@idstream/eventstore';
 import type { JobQueue, JobSpec } from '@idstream/jobs';
 import type { PositionWaiter, ProjectionHandler } from '@idstream/projection-runner';
@@ -87,7 +87,7 @@ export class WebhookReactor implements ProjectionHandler {
   }
 
   ignores(event: RecordedEvent): boolean {
-    return toPublicEvents(event).length === 0;
+    return !mayBePublic(event.type);
   }
 
   async applyBatch(events: RecordedEvent[]): Promise<void> {

@@ -4,21 +4,20 @@
  * guarded by the view's position. Search is thereby never ahead of, nor different from, the views,
  * and user evolution lives in one place.
  */
+import { isLoginEvent } from '@idstream/domain';
 import type { RecordedEvent } from '@idstream/eventstore';
 import type { PositionWaiter, ProjectionHandler } from '@idstream/projection-runner';
 import type { SearchDocument, SearchIndex } from '@idstream/search';
 import type { ViewCollection } from '@idstream/views';
 import { userViewProjection, type UserViewBody } from '@idstream/projection-user-views';
 
-/** Login outcomes: in a user's search document they change `lastLoginInstant` at most. */
-const LOGIN_OUTCOMES = new Set(['LoginSucceeded', 'LoginFailed']);
-
 /**
  * Whether indexing `event` may wait a little: a login only moves `lastLoginInstant`, and events that
  * shape no user leave the index as it is. Users created, changed or deleted are never among them.
  */
 export function searchMayDefer(event: RecordedEvent): boolean {
-  return LOGIN_OUTCOMES.has(event.type) || userViewProjection.documentId(event) === undefined;
+  // A login outcome changes `lastLoginInstant` of a user's search document at most.
+  return isLoginEvent(event) || userViewProjection.documentId(event) === undefined;
 }
 
 export class UserSearchHandler implements ProjectionHandler {

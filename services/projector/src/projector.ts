@@ -2,7 +2,7 @@
  * The projector: runs every projection and reactor against the event store. Embedded mode runs it
  * inside the API process; production runs it as its own service.
  */
-import type { ConfigKind } from '@idstream/domain';
+import { isLoginEvent, type ConfigKind } from '@idstream/domain';
 import type { EventStore, RecordedEvent } from '@idstream/eventstore';
 import type { JobQueue } from '@idstream/jobs';
 import type { Logger } from '@idstream/platform';
@@ -60,8 +60,6 @@ export const PROJECTION_RUNNERS: readonly RunnerName[] = [...FIRST, ...THEN];
  */
 export const SEARCH_LINGER_MS = 50;
 
-/** Login outcomes: the bulk of a busy identity service's events. */
-const LOGIN_OUTCOMES = new Set(['LoginSucceeded', 'LoginFailed']);
 /**
  * How long the runners no read waits on (login records, their erasure index, the webhook reactor)
  * hold a batch of logins for more to join. At tens of logins a second each login cost each of them a
@@ -243,7 +241,7 @@ export class Projector {
 
 /** A runner that holds batches of logins (and of events its handler ignores) for LOGINS_LINGER_MS. */
 function lingeringOnLogins(eventStore: EventStore, handler: ProjectionHandler, options: RunnerOptions): ProjectionRunner {
-  const deferrable = (event: RecordedEvent) => LOGIN_OUTCOMES.has(event.type) || handler.ignores?.(event) === true;
+  const deferrable = (event: RecordedEvent) => isLoginEvent(event) || handler.ignores?.(event) === true;
   return new ProjectionRunner(eventStore, handler, { ...options, linger: { ms: LOGINS_LINGER_MS, deferrable } });
 }
 

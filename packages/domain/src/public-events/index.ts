@@ -25,6 +25,14 @@ for (const module of modules) {
   }
 }
 
+/**
+ * False when `type` never appears to downstream systems (no mapper). Cheaper than `toPublicEvents`:
+ * nothing is built, for a check made on every event.
+ */
+export function mayBePublic(type: string): boolean {
+  return mappers[type] !== undefined;
+}
+
 export function toPublicEvents(event: SourceEvent, currentUser?: UserRecord): PublicEvent[] {
   return mappers[event.type]?.(event, currentUser) ?? [];
 }

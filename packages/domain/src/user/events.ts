@@ -176,6 +176,13 @@ export const userEventTypes: ReadonlySet<string> = new Set<UserEventType>([
   'LoginFailed',
 ]);
 
+const loginEventTypes: ReadonlySet<string> = new Set<LoginEvent['type']>(['LoginSucceeded', 'LoginFailed']);
+
+/** A login outcome: the bulk of a busy identity service's events. */
+export function isLoginEvent(event: { type: string }): event is LoginEvent {
+  return loginEventTypes.has(event.type);
+}
+
 export function isUserEvent(event: { type: string }): event is UserEvent {
   return userEventTypes.has(event.type);
 }
