@@ -66,6 +66,26 @@ describe('metrics', () => {
     expect(sampleValue(families, 'idstream_job_queue_depth', { queue: 'webhooks', state: 'waiting' })).toBeGreaterThanOrEqual(0);
   });
 
+  it('event-loop delay: a blocked loop shows in the max, and a scrape with no new sample repeats the last figures', async () => {
+    await scrape();
+    // Right after a scrape (prom-client's own histogram was blind there).
+    // The service runs in this process: a busy wait here blocks its loop.
+    const until = Date.now() + 600;
+    while (Date.now() < until);
+    const afterBlock = await scrape();
+    // The sample due during the block came up to 600 ms late (not 600 ms + the sampling interval).
+    expect(sampleValue(afterBlock, 'idstream_nodejs_eventloop_lag_max_seconds', {})).toBeGreaterThanOrEqual(0.3);
+    expect(sampleValue(afterBlock, 'idstream_nodejs_eventloop_lag_max_seconds', {})).toBeLessThan(0.75);
+    // A second scrape at once (two scrapers): no sample since, the same finite figures, not NaN.
+    const again = await scrape();
+    for (const stat of ['min', 'max', 'mean', 'stddev', 'p50', 'p90', 'p99']) {
+      const value = sampleValue(again, `idstream_nodejs_eventloop_lag_${stat}_seconds`, {});
+      expect(Number.isFinite(value), stat).toBe(true);
+      expect(value, stat).toBeGreaterThanOrEqual(0);
+      expect(value, stat).toBeLessThan(60);
+    }
+  });
+
   it('counts failed deliveries per webhook', async () => {
     const webhook = await svc.client.createWebhook(null as unknown as string, { webhook: { url: deadEndpoint.url, global: true, eventsEnabled: { 'user.create': true } } as never });
     const webhookId = webhook.response.webhook!.id!;

@@ -94,6 +94,7 @@ export async function startIdstream(config: IdstreamConfig, options: { logger?: 
 
   // 4. HTTP.
   let server: Server | undefined;
+  let closeMetrics: (() => void) | undefined;
   let ready = false;
   let url: string | undefined;
   let port: number | undefined;
@@ -110,6 +111,7 @@ export async function startIdstream(config: IdstreamConfig, options: { logger?: 
       projections: () => (projector ? Object.values(projector.runners()).map((r) => ({ name: r.name, position: r.position })) : []),
       observable: adapters.observable,
     });
+    closeMetrics = () => (app.locals.metrics as { close(): void }).close();
     server = await new Promise<Server>((resolve, reject) => {
       const listening = app.listen(config.port, config.host, () => resolve(listening));
       listening.once('error', reject);
@@ -137,6 +139,7 @@ export async function startIdstream(config: IdstreamConfig, options: { logger?: 
         server.closeIdleConnections();
         await closing;
       }
+      closeMetrics?.();
       await worker?.stop();
       await localProjector?.stop();
       await thread?.stop();

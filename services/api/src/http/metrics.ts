@@ -12,6 +12,7 @@ import type { EventStore } from '@idstream/eventstore';
 import type { JobQueue } from '@idstream/jobs';
 import type { Observable } from '@idstream/platform';
 import { requireApiKey } from './auth.js';
+import { registerEventLoopDelay } from './event-loop-metrics.js';
 
 export const METRICS_PATH = '/api/prometheus/metrics';
 
@@ -50,7 +51,10 @@ export interface Metrics {
 
 export function createMetrics(sources: MetricSources): Metrics {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'idstream_' });
+  // prom-client's own event-loop histogram is replaced by registerEventLoopDelay's; at this
+  // resolution its timer wakes the loop once a minute.
+  collectDefaultMetrics({ register: registry, prefix: 'idstream_', eventLoopMonitoringPrecision: 60_000 });
+  const stopEventLoopDelay = registerEventLoopDelay(registry, 'idstream_');
 
   const requests = new Histogram({
     name: 'idstream_http_request_duration_seconds',
@@ -145,7 +149,10 @@ export function createMetrics(sources: MetricSources): Metrics {
     res.set('Content-Type', registry.contentType).send(await registry.metrics());
   });
 
-  return { registry, middleware, router, close: () => unsubscribe.forEach((u) => u?.()) };
+  return { registry, middleware, router, close: () => {
+    unsubscribe.forEach((u) => u?.());
+    stopEventLoopDelay();
+  } };
 }
 
 /** The matched route's template (`/api/user/:userId`), never the raw path: ids would explode the label set. */
