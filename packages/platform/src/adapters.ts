@@ -26,6 +26,11 @@ export interface Adapters {
   close(): Promise<void>;
 }
 
+/** Every role in this process (the embedded default): no other process writes the embedded files. */
+function allRolesHere(config: IdstreamConfig): boolean {
+  return (['api', 'projector', 'worker'] as const).every((role) => config.roles.includes(role));
+}
+
 /**
  * How often an embedded event store looks for appends it was not told about. Appends made in this
  * process (any thread) wake its subscriptions at once; only another process writing the same file
@@ -35,8 +40,17 @@ export interface Adapters {
  * split across processes on one data directory keep the short poll: it is how they see each other.
  */
 function sqlitePollIntervalMs(config: IdstreamConfig): number {
-  const allRolesHere = (['api', 'projector', 'worker'] as const).every((role) => config.roles.includes(role));
-  return allRolesHere ? 250 : 25;
+  return allRolesHere(config) ? 250 : 25;
+}
+
+/**
+ * The same for the embedded job queue's workers: an enqueue in this process wakes them at once, and
+ * a delayed job's due time sets their sleep. The poll is for jobs another process enqueued (the CLI,
+ * or roles split across processes). Four queues polling four times a second were ~16 of the idle API
+ * thread's wake-ups a second, each a write transaction.
+ */
+function sqliteJobPollIntervalMs(config: IdstreamConfig): number {
+  return allRolesHere(config) ? 1_000 : 250;
 }
 
 export async function openAdapters(config: IdstreamConfig, logger: Logger): Promise<Adapters> {
@@ -61,7 +75,7 @@ export async function openAdapters(config: IdstreamConfig, logger: Logger): Prom
         onConnectionLost: (error) => logger.warn({ err: error }, 'redis is unreachable: jobs wait until it answers again'),
         onConnectionRestored: () => logger.info('redis answers again'),
       })
-    : await openSqliteJobQueue({ path: file('jobs.db') });
+    : await openSqliteJobQueue({ path: file('jobs.db'), pollIntervalMs: sqliteJobPollIntervalMs(config) });
   // The embedded files' WALs are checkpointed off the event loop (one thread per process; the
   // projector thread's adapters share the files and need none of their own).
   const sqliteFiles = [
