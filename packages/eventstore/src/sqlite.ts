@@ -157,9 +157,11 @@ export class SqliteEventStore implements EventStore {
     // Erasure (hard delete): deleted rows are overwritten with zeros, not just unlinked from the b-tree,
     // so an erased user's data cannot be read back from free pages of the file.
     this.db.pragma('secure_delete = ON');
-    // A 40 MB WAL between checkpoints instead of 4 MB (as the views): a large import appends ~10 MB
-    // per batch, and checkpointing every 4 MB made appends ~30% slower (measured, 5,000-user batches).
-    this.db.pragma('wal_autocheckpoint = 10000');
+    // An 80 MB WAL between checkpoints instead of 4 MB (as the views and search): a large import
+    // appends ~10 MB per batch, and checkpointing every 4 MB made appends ~30% slower (measured,
+    // 5,000-user batches). The WAL checkpoint thread copies it once a second; an import grew it to
+    // 42–49 MB in that second (measured), and past the limit the committing request copies it.
+    this.db.pragma('wal_autocheckpoint = 20000');
     // 64 MiB page cache instead of SQLite's 2 MiB: stream names and event ids are random keys, so
     // every append touches a random leaf of both unique indexes; with a million users those indexes
     // are ~100 MB and a 2 MiB cache re-reads (and re-parses) nearly every page it inserts into.

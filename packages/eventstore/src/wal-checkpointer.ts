@@ -8,9 +8,9 @@ import { Worker } from 'node:worker_threads';
  * WAL into the database and syncs it, inside that commit, on the event loop: every few hundred
  * writes one request (or one projection batch, which the requests behind it wait for) stalls for
  * the copy and the fsync. Here a PASSIVE checkpoint runs every `intervalMs` on another connection
- * in another thread, so the WAL stays small and the autocheckpoint that still guards it finds
- * nothing left to copy. PASSIVE never waits for readers or writers; what it cannot copy yet, the
- * next round does.
+ * in another thread, so the autocheckpoint that still guards each WAL (20,000 pages in the event
+ * store, views and search) finds nothing left to copy. PASSIVE never waits for readers or writers;
+ * what it cannot copy yet, the next round does.
  */
 export interface WalCheckpointer {
   stop(): Promise<void>;
@@ -52,9 +52,18 @@ parentPort.on('message', () => {
 });
 `;
 
+/**
+ * Once a second. A page written by many commits in a round (a table's last leaf, an index's hot
+ * leaf, a checkpoint row) is copied and synced once per round, so a shorter round costs more: at
+ * 100 ms the thread spent 0.29–0.37 ms per password login and 37–46 µs per imported user, against
+ * 0.15 ms and 10–15 µs at 1 s (docs/benchmarks.md, session 11). An import grows a WAL by up to
+ * ~49 MB in a second (measured), under the 80 MB autocheckpoint.
+ */
+const DEFAULT_INTERVAL_MS = 1_000;
+
 export function startWalCheckpointer(paths: string[], options: { intervalMs?: number; onError?: (error: unknown) => void } = {}): WalCheckpointer {
   const driver = createRequire(import.meta.url).resolve('better-sqlite3');
-  const worker = new Worker(SOURCE, { eval: true, workerData: { paths, intervalMs: options.intervalMs ?? 100, driver }, name: 'idstream-wal-checkpointer' });
+  const worker = new Worker(SOURCE, { eval: true, workerData: { paths, intervalMs: options.intervalMs ?? DEFAULT_INTERVAL_MS, driver }, name: 'idstream-wal-checkpointer' });
   // Without the thread, SQLite's own autocheckpoint still keeps every WAL bounded: report, go on.
   worker.on('error', (error) => options.onError?.(error));
   // The thread must not keep a process alive that has nothing else to do.

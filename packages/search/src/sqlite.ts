@@ -731,6 +731,10 @@ export function openSqliteSearchIndex(options: SqliteSearchOptions): SearchIndex
   // of about a million users resident. Sorts and DISTINCTs spill to memory, not to temp files.
   db.pragma(`cache_size = ${-1024 * (options.cacheSizeMiB ?? 64)}`);
   db.pragma('temp_store = MEMORY');
+  // An 80 MB WAL between checkpoints instead of 4 MB, as the event store and views: the WAL
+  // checkpoint thread copies it once a second, and an import's index writes push it past 4 MB within
+  // the second, where the search thread's own commit would copy and sync it.
+  db.pragma('wal_autocheckpoint = 20000');
   // Erasure (hard delete): deleted rows are overwritten with zeros, not just unlinked from the b-tree,
   // so an erased user's data cannot be read back from free pages of the file.
   db.pragma('secure_delete = ON');
