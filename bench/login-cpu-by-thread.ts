@@ -14,13 +14,13 @@
  * same work but a verify, which shows what the API thread costs when no verify runs beside it.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runLoad } from './load.js';
 import { keepImportedHashes } from './scenarios/logins.js';
-import { api, startService } from './service.js';
+import { api, cpuByThread, startService } from './service.js';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -31,21 +31,6 @@ const profileDir = join(import.meta.dirname, '..', '.bench', 'profiles');
 const profile = values.profile!;
 const scheme = values.scheme;
 const factor = Number(values.factor);
-
-/** CPU milliseconds per thread id of `pid` (utime + stime, 10 ms ticks). */
-function cpuByThread(pid: number, only: 'all' | 'system' = 'all'): Map<number, number> {
-  const cpu = new Map<number, number>();
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      cpu.set(Number(tid), ((only === 'all' ? Number(fields[11]) : 0) + Number(fields[12])) * 10);
-    } catch {
-      // The thread ended between the listing and the read.
-    }
-  }
-  return cpu;
-}
 
 const dir = mkdtempSync(join(tmpdir(), 'idstream-login-cpu-'));
 if (profile) mkdirSync(profileDir, { recursive: true });

@@ -4,7 +4,7 @@
  * Production adapters are used when their URLs are in the environment (the child inherits it).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const cli = join(import.meta.dirname, '..', 'bin', 'idstream.mjs');
@@ -76,19 +76,33 @@ export async function api<T = any>(url: string, method: string, path: string, bo
   return { status: response.status, body: (text ? JSON.parse(text) : undefined) as T };
 }
 
+/** utime + stime of a `/proc/.../stat` line, in ms (10 ms ticks: USER_HZ is 100 on Linux). */
+function cpuMsOf(stat: string, only: 'all' | 'system' = 'all'): number {
+  // Fields after the command name (which may contain spaces): utime and stime are the 12th and 13th.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((only === 'all' ? Number(fields[11]) : 0) + Number(fields[12])) * 10;
+}
+
 /**
  * CPU time the service spent so far, in ms: its main (API) thread and the whole process (projector
  * thread, libuv pool, GC). Per request it is a figure the shared machine's load does not distort
  * the way throughput is: the API thread's CPU per login bounds the login rate one core allows.
  */
 export function cpuOf(pid: number): { mainMs: number; totalMs: number } {
-  const ticks = (stat: string) => {
-    // Fields after the command name (which may contain spaces): utime and stime are the 12th and 13th.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(fields[11]) + Number(fields[12]);
-  };
-  const msPerTick = 10; // USER_HZ is 100 on Linux
-  return { mainMs: ticks(readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8')) * msPerTick, totalMs: ticks(readFileSync(`/proc/${pid}/stat`, 'utf8')) * msPerTick };
+  return { mainMs: cpuMsOf(readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8')), totalMs: cpuMsOf(readFileSync(`/proc/${pid}/stat`, 'utf8')) };
+}
+
+/** CPU milliseconds per thread id of `pid` (utime + stime, 10 ms ticks). */
+export function cpuByThread(pid: number, only: 'all' | 'system' = 'all'): Map<number, number> {
+  const cpu = new Map<number, number>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      cpu.set(Number(tid), cpuMsOf(readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8'), only));
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return cpu;
 }
 
 /** CPU ms per operation of the API thread and of the whole service between two `cpuOf` readings. */
