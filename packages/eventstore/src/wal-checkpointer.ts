@@ -55,8 +55,8 @@ parentPort.on('message', () => {
 /**
  * Once a second. A page written by many commits in a round (a table's last leaf, an index's hot
  * leaf, a checkpoint row) is copied and synced once per round, so a shorter round costs more: at
- * 100 ms the thread spent 0.29–0.37 ms per password login and 37–46 µs per imported user, against
- * 0.15 ms and 10–15 µs at 1 s (docs/benchmarks.md, session 11). An import grows a WAL by up to
+ * 100 ms the thread spent 0.29–0.42 ms per password login and 36–46 µs per imported user, against
+ * 0.15–0.20 ms and 10–18 µs at 1 s (docs/benchmarks.md, session 11). An import grows a WAL by up to
  * ~49 MB in a second (measured), under the 80 MB autocheckpoint.
  */
 const DEFAULT_INTERVAL_MS = 1_000;
