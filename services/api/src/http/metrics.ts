@@ -149,10 +149,11 @@ export function createMetrics(sources: MetricSources): Metrics {
     res.set('Content-Type', registry.contentType).send(await registry.metrics());
   });
 
-  return { registry, middleware, router, close: () => {
+  const close = () => {
     unsubscribe.forEach((u) => u?.());
     stopEventLoopDelay();
-  } };
+  };
+  return { registry, middleware, router, close };
 }
 
 /** The matched route's template (`/api/user/:userId`), never the raw path: ids would explode the label set. */
