@@ -33,13 +33,19 @@ const LANE_MAX_WAIT_MS = 2_000;
  * (`processedBy`) and puts it in the client name of the worker's blocking connection.
  */
 const WORKER_NAME_PREFIX = 'idstream-';
-/** How often a worker looks for active jobs whose worker has gone. */
+/** How often a worker looks for active jobs that nobody runs (their worker gone, or stranded here). */
 const GONE_WORKER_CHECK_MS = 1_000;
 /**
  * How long a worker must be missing from the client list to count as gone: longer than ioredis takes
  * to reconnect (its backoff tops out at 2 s), so a worker that is only reconnecting keeps its jobs.
  */
 const GONE_AFTER_MS = 5_000;
+/**
+ * How long a job of this worker may stay active while no processor of this worker runs it before it
+ * counts as stranded: longer than BullMQ takes to hand a fetched job to the processor, or to record
+ * a finished one, unless Redis went away in between.
+ */
+const STRANDED_AFTER_MS = 5_000;
 
 export interface WorkerTuning {
   laneWaitMs: number;
@@ -58,7 +64,9 @@ export class BullMqWorker implements Worker {
   private readonly goneCheck: NodeJS.Timeout;
   /** Since when each worker holding a job has been missing from the client list. */
   private missingSince = new Map<string, number>();
-  private checkingForGoneWorkers = false;
+  /** Jobs this worker's processor runs (undefined) or ran (when it returned), until BullMQ records them. */
+  private readonly inHand = new Map<string, number | undefined>();
+  private checkingActiveJobs = false;
 
   constructor(
     redis: Redis,
@@ -94,55 +102,94 @@ export class BullMqWorker implements Worker {
     });
     this.goneCheck = setInterval(() => {
       // A check slower than the interval (Redis busy or away) is not run twice at once.
-      if (this.checkingForGoneWorkers) return;
-      this.checkingForGoneWorkers = true;
-      this.track(this.releaseJobsOfGoneWorkers(redis).finally(() => (this.checkingForGoneWorkers = false)));
+      if (this.checkingActiveJobs) return;
+      this.checkingActiveJobs = true;
+      this.track(this.releaseJobsNobodyRuns(redis).finally(() => (this.checkingActiveJobs = false)));
     }, GONE_WORKER_CHECK_MS);
     this.goneCheck.unref();
   }
 
   /**
-   * A job whose worker died (crash, `kill -9`) keeps its lock for the whole lease (30 s), and BullMQ's
-   * stalled-job check returns it only after that; its webhook lane waits meanwhile. A worker's Redis
-   * connections close when its process dies, so a job taken by a worker of ours that has been missing
-   * from Redis' client list for GONE_AFTER_MS goes back to waiting then. Where the client list cannot
-   * be read (some managed Redis), this worker does not find itself in it, and nothing is judged.
+   * Active jobs that no processor runs go back to waiting long before their lease (30 s) ends and
+   * BullMQ's stalled-job check (every 30 s) finds them. Two ways a job gets there:
+   * - **Its worker died** (crash, `kill -9`). A worker's Redis connections close when its process
+   *   dies, so a job taken by a worker of ours that has been missing from Redis' client list for
+   *   GONE_AFTER_MS is released. Where the client list cannot be read (some managed Redis), this
+   *   worker does not find itself in it, and nothing is judged.
+   * - **It is stranded in this live worker.** When Redis goes away while a fetch is in flight, Redis
+   *   may have moved the job to active (taken by this worker, locked) and the reply is lost: BullMQ
+   *   never hands it to the processor. Likewise a finished job whose outcome could not be recorded.
+   *   Or a lane wait whose move to delayed failed. A job of this worker that its processor does not
+   *   hold for STRANDED_AFTER_MS is released. Without this, a Redis restart in the middle of a webhook
+   *   burst (`test/e2e/webhooks-redis-restart.test.ts`) left such jobs, and the lanes behind them, to
+   *   the stalled-job check ~25 s after the rest in 3 of 14 runs.
    *
    * The active jobs come first: the client list is read only when another worker holds one, and then
    * once per check interval for all the queues of this connection (`CLIENT LIST` costs Redis time in
    * proportion to its clients).
    */
-  private async releaseJobsOfGoneWorkers(redis: Redis): Promise<void> {
+  private async releaseJobsNobodyRuns(redis: Redis): Promise<void> {
     if (this.closing || !(await this.worker.isRunning())) return;
-    const held = (await this.queue.getActive()).filter((job) => job.processedBy?.startsWith(WORKER_NAME_PREFIX) && job.processedBy !== this.name);
+    const active = await this.queue.getActive();
+    const now = Date.now();
+    const activeIds = new Set(active.map((job) => job.id as string));
+    for (const [id, returnedAt] of this.inHand) {
+      if (returnedAt !== undefined && now - returnedAt > STRANDED_AFTER_MS && !activeIds.has(id)) this.inHand.delete(id);
+    }
+    for (const job of active) {
+      if (job.processedBy !== this.name) continue;
+      const id = job.id as string;
+      const since = this.inHand.has(id) ? this.inHand.get(id) : (job.processedOn ?? now);
+      // Undefined: the processor runs it now.
+      if (since === undefined || now - since < STRANDED_AFTER_MS) continue;
+      await this.release(job, redis);
+    }
+    const held = active.filter((job) => job.processedBy?.startsWith(WORKER_NAME_PREFIX) && job.processedBy !== this.name);
     if (held.length === 0) {
       this.missingSince.clear();
       return;
     }
     const live = await liveWorkerNames(redis);
     if (!live.has(this.name)) return;
-    const now = Date.now();
     const missingSince = new Map<string, number>();
     for (const job of held) {
       const holder = job.processedBy!;
       if (live.has(holder)) continue;
       const since = this.missingSince.get(holder) ?? missingSince.get(holder) ?? now;
       missingSince.set(holder, since);
-      if (now - since < GONE_AFTER_MS) continue;
-      // A job that keeps killing its worker is left to BullMQ's stalled-job check, which fails it past
-      // maxStalledCount once the lock expires; each early release counts as a stall, as that check's would.
-      if (job.stalledCounter >= this.tuning.maxStalledCount) continue;
-      const jobKey = this.queue.toKey(job.id as string);
-      const token = await redis.get(`${jobKey}:lock`);
-      // Without a lock the stalled-job check already has it.
-      if (!token) continue;
-      const released = await job.moveToWait(token).then(() => true, () => false);
-      if (released) await redis.hincrby(jobKey, 'stc', 1);
+      if (now - since >= GONE_AFTER_MS) await this.release(job, redis);
     }
     this.missingSince = missingSince;
   }
 
+  /** Back to waiting, counted as a stall (as BullMQ's own check would), while its lock stands. */
+  private async release(job: Job<StoredJob>, redis: Redis): Promise<void> {
+    // A job that keeps killing its worker is left to BullMQ's stalled-job check, which fails it past
+    // maxStalledCount once the lock expires.
+    if (job.stalledCounter >= this.tuning.maxStalledCount) return;
+    const jobKey = this.queue.toKey(job.id as string);
+    const token = await redis.get(`${jobKey}:lock`);
+    // Without a lock the stalled-job check already has it.
+    if (!token) return;
+    const released = await job.moveToWait(token).then(() => true, () => false);
+    if (released) await redis.hincrby(jobKey, 'stc', 1);
+  }
+
   private async process(job: Job<StoredJob>, token: string | undefined): Promise<void> {
+    const id = job.id as string;
+    this.inHand.set(id, undefined);
+    try {
+      await this.run(job, token);
+    } catch (error) {
+      // A lane wait or a deferral: the job is delayed, no longer active.
+      if (error instanceof DelayedError) this.inHand.delete(id);
+      else this.inHand.set(id, Date.now());
+      throw error;
+    }
+    this.inHand.set(id, Date.now());
+  }
+
+  private async run(job: Job<StoredJob>, token: string | undefined): Promise<void> {
     const data = job.data;
     if (data.lane !== undefined) {
       const { mayRun, ahead } = await this.lanes.turn(data.lane, job.id as string);
@@ -199,6 +246,7 @@ export class BullMqWorker implements Worker {
   /** Runs after BullMQ recorded the outcome: advances the lane, then reports the attempt. */
   private async settled(job: Job<StoredJob>, completed: boolean): Promise<void> {
     const id = job.id as string;
+    this.inHand.delete(id);
     const outcome = this.outcomes.get(id);
     this.outcomes.delete(id);
     const final = completed || outcome?.status === 'dead' || (outcome === undefined && (await job.isFailed()));

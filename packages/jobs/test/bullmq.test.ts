@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { describeWithServer } from '@idstream/testkit';
+import { Worker as BullWorker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { openBullMqJobQueue } from '../src/bullmq.js';
@@ -111,6 +112,60 @@ describeWithServer('BullMQ job queue through a Redis outage', 'REDIS_URL', () =>
       printed.mockRestore();
       await jq.close();
       await redis.stop();
+    }
+  });
+});
+
+describeWithServer('BullMQ jobs stranded in a live worker', 'REDIS_URL', (url) => {
+  it('a job of this worker that its processor never received goes back to waiting within seconds, not after its 60 s lease', { timeout: 40_000 }, async () => {
+    const prefix = `stranded-${randomUUID().slice(0, 8)}`;
+    const queue = 'stranded';
+    const admin = new Redis(url);
+    const manualConnection = new Redis(url, { maxRetriesPerRequest: null });
+    const jq = openBullMqJobQueue({ connection: url, prefix, laneWaitMs: 50 });
+    let manual: BullWorker | undefined;
+    let unblock = () => {};
+    try {
+      const delivered: string[] = [];
+      const blocked = new Promise<void>((resolve) => (unblock = resolve));
+      jq.work(queue, async (_payload, context) => {
+        if (context.id === 'blocker') await blocked;
+        delivered.push(context.id);
+      }, { leaseMs: 60_000, concurrency: 1 });
+      // The worker's one slot is busy, so it fetches nothing else meanwhile.
+      await jq.enqueue([{ id: 'blocker', queue, payload: null }]);
+      await waitFor(async () => (await jq.counts(queue)).active === 1, 10_000, 'the worker to take the blocker');
+
+      // What a fetch whose reply a Redis restart lost leaves behind: the job moved to active, locked
+      // and marked as taken by this worker (its name, from its blocking connection's client name:
+      // `<prefix>:<queue in base64>:w:<worker name>`),
+      // while the worker never got it.
+      const clients = await admin.client('LIST') as string;
+      const name = new RegExp(`name=${prefix}:\\S*:w:(\\S+)`).exec(clients)?.[1];
+      expect(name).toBeDefined();
+      await jq.enqueue([{ id: 'stranded', queue, payload: null }]);
+      manual = new BullWorker(queue, null, { connection: manualConnection, prefix, name: name!, lockDuration: 60_000, autorun: false });
+      const job = await manual.getNextJob(`lost-reply-${randomUUID()}`);
+      expect(job?.id).toBe('stranded');
+      expect(job?.processedBy).toBe(name);
+
+      const releasedAt = Date.now();
+      unblock();
+      await waitFor(() => delivered.includes('stranded'), 15_000, 'the stranded job to be delivered');
+      // Released after 5 s without a processor (checked every second), not at the lease's end.
+      expect(Date.now() - releasedAt).toBeLessThan(12_000);
+      expect(delivered).toEqual(['blocker', 'stranded']);
+      // A job the processor holds is never taken from it: the blocker ran once.
+      expect(await jq.counts(queue)).toMatchObject({ completed: 2, active: 0 });
+    } finally {
+      // close() waits for the blocker's handler.
+      unblock();
+      await manual?.close(true);
+      await jq.close();
+      manualConnection.disconnect();
+      const keys = await admin.keys(`${prefix}*`);
+      if (keys.length > 0) await admin.del(...keys);
+      await admin.quit();
     }
   });
 });
