@@ -122,7 +122,7 @@ export class BullMqWorker implements Worker {
    *   Or a lane wait whose move to delayed failed. A job of this worker that its processor does not
    *   hold for STRANDED_AFTER_MS is released. Without this, a Redis restart in the middle of a webhook
    *   burst (`test/e2e/webhooks-redis-restart.test.ts`) left such jobs, and the lanes behind them, to
-   *   the stalled-job check ~25 s after the rest in 3 of 14 runs.
+   *   the stalled-job check ~25 s after the rest in 4 of 14 runs.
    *
    * The active jobs come first: the client list is read only when another worker holds one, and then
    * once per check interval for all the queues of this connection (`CLIENT LIST` costs Redis time in
