@@ -4,21 +4,11 @@
  * guarded by the view's position. Search is thereby never ahead of, nor different from, the views,
  * and user evolution lives in one place.
  */
-import { isLoginEvent } from '@idstream/domain';
 import type { RecordedEvent } from '@idstream/eventstore';
 import type { PositionWaiter, ProjectionHandler } from '@idstream/projection-runner';
 import type { SearchDocument, SearchIndex } from '@idstream/search';
 import type { ViewCollection } from '@idstream/views';
 import { userViewProjection, type UserViewBody } from '@idstream/projection-user-views';
-
-/**
- * Whether indexing `event` may wait a little: a login only moves `lastLoginInstant`, and events that
- * shape no user leave the index as it is. Users created, changed or deleted are never among them.
- */
-export function searchMayDefer(event: RecordedEvent): boolean {
-  // A login outcome changes `lastLoginInstant` of a user's search document at most.
-  return isLoginEvent(event) || userViewProjection.documentId(event) === undefined;
-}
 
 export class UserSearchHandler implements ProjectionHandler {
   constructor(

@@ -9,7 +9,7 @@ import type { Logger } from '@idstream/platform';
 import { deferCheckpoints, ProjectionRunner, SharedEventFeed, ViewProjectionHandler, localWaiter, type DeferredCheckpoints, type PositionWaiter, type ProjectionHandler, type RunnerOptions } from '@idstream/projection-runner';
 import { configCollectionNames, configProjection } from '@idstream/projection-config-views';
 import { USER_VIEWS_ALIAS, userViewProjection, type UserViewBody } from '@idstream/projection-user-views';
-import { searchMayDefer, UserSearchHandler } from '@idstream/projection-user-search';
+import { UserSearchHandler } from '@idstream/projection-user-search';
 import { LOGIN_RECORDS_CHECKPOINT, REFRESH_TOKENS_COLLECTION, loginRecordsProjection, refreshTokensProjection, type RefreshTokensBody } from '@idstream/projection-user-views';
 import { DELIVERY_LOG_CHECKPOINT, deliveryLogProjection, WebhookReactor } from '@idstream/reactors';
 import { PasswordlessEmailReactor } from '@idstream/reactors';
@@ -55,16 +55,11 @@ type RunnerName = (typeof FIRST)[number] | (typeof THEN)[number];
 export const PROJECTION_RUNNERS: readonly RunnerName[] = [...FIRST, ...THEN];
 
 /**
- * How long the user search holds a batch of logins for more to join. Search is eventually consistent
- * (`PUT /api/user/search` waits for it); lastLoginInstant in search results trails by at most this.
- */
-export const SEARCH_LINGER_MS = 50;
-
-/**
- * How long the runners no read waits on (login records, their erasure index, the webhook reactor)
- * hold a batch of logins for more to join. At tens of logins a second each login cost each of them a
- * transaction of its own, on the thread that serves the next login's request; now one per ~50 ms.
- * Login records trail by at most this (they are eventually consistent), and so do login webhooks.
+ * How long the runners no request's answer waits on (user search, login records, their erasure
+ * index, the webhook reactor) hold a batch of logins for more to join. At tens of logins a second
+ * each login cost each of them a transaction of its own; now one per ~50 ms. They are eventually
+ * consistent: lastLoginInstant in search results, login records and login webhooks trail a login by
+ * at most this (`PUT /api/user/search` waits for search).
  */
 export const LOGINS_LINGER_MS = 50;
 
@@ -218,10 +213,10 @@ export class Projector {
     const logHead = part === 'search' ? undefined : () => eventStore.headPosition();
     const handler = new UserSearchHandler(userSearchCheckpoint(version), index, () => readModels.users, viewsReached ?? this.waiters.users, logHead);
     // Large batches: FTS5 writes one index segment per transaction, so fewer, bigger ones index faster.
-    // A batch of logins alone (or of events that shape no user) waits up to SEARCH_LINGER_MS for
-    // company, so a stream of logins costs one index write per ~50 ms instead of one per login; a user
-    // created, changed or deleted is indexed at once and takes the waiting logins with it.
-    return new ProjectionRunner(eventStore, handler, this.runnerOptions({ batchSize: 5_000, maxBuffered: 20_000, linger: { ms: SEARCH_LINGER_MS, deferrable: searchMayDefer } }));
+    // A batch of logins alone (or of events that shape no user) waits for company, so a stream of
+    // logins costs one index write per ~50 ms instead of one per login; a user created, changed or
+    // deleted is indexed at once and takes the waiting logins with it.
+    return new ProjectionRunner(eventStore, handler, this.runnerOptions({ batchSize: 5_000, maxBuffered: 20_000, linger: lingerOnLogins(handler) }));
   }
 
   /** The live runners by property name (a rebuild's switch replaces `userViews` / `userSearch`). */
@@ -239,10 +234,14 @@ export class Projector {
   }
 }
 
-/** A runner that holds batches of logins (and of events its handler ignores) for LOGINS_LINGER_MS. */
+/** Batches of logins (and of events the handler ignores) wait LOGINS_LINGER_MS for company. */
+function lingerOnLogins(handler: ProjectionHandler): NonNullable<RunnerOptions['linger']> {
+  return { ms: LOGINS_LINGER_MS, deferrable: (event: RecordedEvent) => isLoginEvent(event) || handler.ignores?.(event) === true };
+}
+
+/** A runner that holds batches of logins for LOGINS_LINGER_MS. */
 function lingeringOnLogins(eventStore: EventStore, handler: ProjectionHandler, options: RunnerOptions): ProjectionRunner {
-  const deferrable = (event: RecordedEvent) => isLoginEvent(event) || handler.ignores?.(event) === true;
-  return new ProjectionRunner(eventStore, handler, { ...options, linger: { ms: LOGINS_LINGER_MS, deferrable } });
+  return new ProjectionRunner(eventStore, handler, { ...options, linger: lingerOnLogins(handler) });
 }
 
 function nextVersionName(name: string): string {
