@@ -1,4 +1,4 @@
-import * as argon2 from 'argon2';
+import { parseOptions } from '@node-rs/argon2';
 import { CRYPT64_ALPHABET } from './crypt64.js';
 import { ARGON2ID_PARAMETERS, PASSWORD_SCHEMES } from './password-schemes.js';
 import type { PasswordScheme, StoredPassword } from './password-schemes.js';
@@ -84,11 +84,20 @@ export function needsRehash(stored: StoredPassword, policy: PasswordPolicy = DEF
   const factor = policy.factor ?? defaultFactor(policy.scheme);
   if (policy.scheme !== 'argon2id') return stored.factor !== factor;
   try {
-    return argon2.needsRehash(stored.hash, { ...ARGON2ID_PARAMETERS, timeCost: factor });
+    const current = parseOptions(stored.hash);
+    return (
+      current.version !== ARGON2_VERSION_0x13 ||
+      current.memoryCost !== ARGON2ID_PARAMETERS.memoryCost ||
+      current.parallelism !== ARGON2ID_PARAMETERS.parallelism ||
+      current.timeCost !== factor
+    );
   } catch {
     return true;
   }
 }
+
+/** `Version.V0x13` (v=19), the current argon2 version; a const enum in the package's types. */
+const ARGON2_VERSION_0x13 = 1;
 
 const dummies = new Map<string, Promise<StoredPassword>>();
 

@@ -222,6 +222,16 @@ describe('argon2id', () => {
     expect(await verify('correct horsE', record)).toBe(false);
   });
 
+  it('verifies and reproduces what the argon2 package (0.44.0, used before 2026-11-24) stored', async () => {
+    // Hashed by `argon2.hash('bench-password-1', { type: argon2id, memoryCost: 19456, timeCost: 2, parallelism: 1 })`:
+    // users created before the switch to @node-rs/argon2 keep logging in, and their records need no re-hash.
+    const before = stored('argon2id', 2, '', '$argon2id$v=19$m=19456,t=2,p=1$llhb+kfRAnaEA0QYwu2ZLg$ywEkJ1N2WpOCLf/DVgfYsqiwqGtwYbT026ip15PqQNQ');
+    expect(await verify('bench-password-1', before)).toBe(true);
+    expect(await verify('bench-password-2', before)).toBe(false);
+    expect(needsRehash(before)).toBe(false);
+    expect(await hash('bench-password-1', { scheme: 'argon2id', salt: 'llhb+kfRAnaEA0QYwu2ZLg==' })).toEqual(before);
+  });
+
   it('does not block the event loop while hashing', async () => {
     let ticks = 0;
     const timer = setInterval(() => ticks++, 1);
@@ -284,6 +294,12 @@ describe('needsRehash', () => {
     const reference = stored('argon2id', 2, '', '$argon2id$v=19$m=65536,t=2,p=4$c29tZXNhbHQ$GpZ3sK/oH9p7VIiV56G/64Zo/8GaUw434IimaPqxwCo');
     expect(needsRehash(reference)).toBe(true);
     expect(needsRehash(stored('argon2id', 2, '', 'garbage'))).toBe(true);
+    // Each of memory, lanes and version on its own (the digest is not checked here, only the parameters).
+    const digest = '$c29tZXNhbHQ$GpZ3sK/oH9p7VIiV56G/64Zo/8GaUw434IimaPqxwCo';
+    expect(needsRehash(stored('argon2id', 2, '', `$argon2id$v=19$m=19456,t=2,p=1${digest}`))).toBe(false);
+    expect(needsRehash(stored('argon2id', 2, '', `$argon2id$v=19$m=19455,t=2,p=1${digest}`))).toBe(true);
+    expect(needsRehash(stored('argon2id', 2, '', `$argon2id$v=19$m=19456,t=2,p=2${digest}`))).toBe(true);
+    expect(needsRehash(stored('argon2id', 2, '', `$argon2id$v=16$m=19456,t=2,p=1${digest}`))).toBe(true);
   });
 
   it('compares factors for FusionAuth schemes', () => {
