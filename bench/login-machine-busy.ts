@@ -2,7 +2,7 @@
  * How busy the whole machine is while the service serves password logins, beside raw argon2id
  * verify at the same concurrency: the share of both cores in use (from /proc/stat, so every process
  * counts), the service's CPU per login and the load generator's (this process). At c=2 the service
- * left 11–15 % of the machine idle where raw verify left 3–9 % (session 12): the logins/s lost there
+ * left 10–16 % of the machine idle where raw verify left 2–10 % (session 12): the logins/s lost there
  * are not CPU spent, they are CPU nobody used. `--batch main|all` first switches the service's API
  * thread, or all its threads, to SCHED_BATCH (no wake-up preemption) with `chrt`: the experiment of
  * docs/benchmarks.md, session 12.
