@@ -78,6 +78,26 @@ describe('import', () => {
     expect((await post({ users: [{ email: same, password: 'password-1' }] })).status).toBe(400);
   });
 
+  it('refuses hashes that are not their scheme\'s output, and argon2id hashes no login should pay for, before writing any row', async () => {
+    const url = `${svc.url}/api/user/import`;
+    const tag = randomUUID();
+    const good = await hash('password-1', { scheme: 'salted-sha256', factor: 1 });
+    const users = [
+      { email: `hash-ok-${tag}@example.com`, password: good.hash, salt: good.salt, encryptionScheme: 'salted-sha256', factor: 1 },
+      // A digest with a stray newline from a CSV export: before, imported and never able to log in.
+      { email: `hash-newline-${tag}@example.com`, password: `${good.hash}\n`, salt: good.salt, encryptionScheme: 'salted-sha256', factor: 1 },
+      // 4 GiB per verify, at the choice of whoever tries passwords against this account.
+      { email: `hash-heavy-${tag}@example.com`, password: '$argon2id$v=19$m=4194304,t=3,p=1$c29tZXNhbHQ$GpZ3sK/oH9p7VIiV56G/64Zo/8GaUw434IimaPqxwCo', encryptionScheme: 'argon2id' },
+    ];
+    const answer = await rawRequest(url, { method: 'POST', apiKey: svc.apiKey, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ users }) });
+    expect(answer.status).toBe(400);
+    expect(Object.keys(answer.body.fieldErrors).sort()).toEqual(['users[1].password', 'users[2].password']);
+    expect(answer.body.fieldErrors['users[1].password'][0].code).toBe('[invalid]users[1].password');
+    expect(answer.body.fieldErrors['users[2].password'][0].message).toMatch(/2 GiB/);
+    // The request is all or nothing: the good row was not written either.
+    expect((await failure(svc.client.retrieveUserByEmail(users[0]!.email))).statusCode).toBe(404);
+  });
+
   it('imports refresh tokens (stored as digests) and validates them', async () => {
     const user = (await svc.client.createUser(null as unknown as string, { user: { email: `rt-${randomUUID()}@example.com`, password: 'password-123' } })).response.user!;
     const app = (await svc.client.createApplication(null as unknown as string, { application: { name: `rt-${randomUUID()}` } as never })).response.application!;

@@ -1,6 +1,6 @@
 import { createHmac, hash as digest, pbkdf2, randomBytes, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
-import { hash as argon2Hash, verify as argon2Verify, type Algorithm } from '@node-rs/argon2';
+import { hash as argon2Hash, parseOptions, verify as argon2Verify, type Algorithm } from '@node-rs/argon2';
 import bcrypt from 'bcryptjs';
 import { crypt64Encode, isCrypt64 } from './crypt64.js';
 import { iterate, type IterateArgs } from './derive-kernels.mjs';
@@ -33,6 +33,8 @@ export interface PasswordScheme {
   readonly defaultFactor: number;
   /** Why a factor/salt pair cannot be used with this scheme, or null when it can. */
   invalidParameters(factor: number, salt: string): string | null;
+  /** Why a stored hash cannot be this scheme's output (encoding, length, for argon2id its parameters), or null. */
+  invalidHash(hash: string): string | null;
   hash(password: string, factor: number, salt?: string): Promise<StoredPassword>;
   verify(password: string, stored: StoredPassword): Promise<boolean>;
 }
@@ -94,6 +96,7 @@ function base64Scheme(options: {
     name,
     defaultFactor,
     invalidParameters,
+    invalidHash: (hash) => (decodeDigest(hash, digestLength) ? null : `hash must be the base64 (or hex) of ${digestLength} bytes`),
     async hash(password, factor, salt = randomBase64Salt()) {
       const problem = invalidParameters(factor, salt);
       if (problem) throw new RangeError(`${name}: ${problem}`);
@@ -140,6 +143,7 @@ function phpassScheme(options: { name: string; algorithm: 'md5' | 'sha512'; defa
     name,
     defaultFactor,
     invalidParameters,
+    invalidHash: (hash) => (hash.length === hashChars && isCrypt64(hash) ? null : `hash must be ${hashChars} crypt64 characters [./0-9A-Za-z]`),
     async hash(password, factor, salt = crypt64Encode(randomBytes(6))) {
       const problem = invalidParameters(factor, salt);
       if (problem) throw new RangeError(`${name}: ${problem}`);
@@ -154,6 +158,7 @@ function phpassScheme(options: { name: string; algorithm: 'md5' | 'sha512'; defa
 
 const BCRYPT_SALT = /^[./A-Za-z0-9]{22}$/;
 const BCRYPT_HASH_CHARS = 31;
+const BCRYPT_HASH = /^[./A-Za-z0-9]{31}$/;
 
 /**
  * bcrypt split the FusionAuth way: `$2a$10$<22-char salt><31-char hash>` → factor 10, salt, hash.
@@ -174,6 +179,7 @@ function bcryptScheme(): PasswordScheme {
     name,
     defaultFactor: 10,
     invalidParameters,
+    invalidHash: (hash) => (BCRYPT_HASH.test(hash) ? null : `hash must be ${BCRYPT_HASH_CHARS} bcrypt base64 characters`),
     async hash(password, factor, salt = bcrypt.encodeBase64(randomBytes(16), 16)) {
       const problem = invalidParameters(factor, salt);
       if (problem) throw new RangeError(`${name}: ${problem}`);
@@ -191,6 +197,31 @@ export const ARGON2ID_PARAMETERS = { memoryCost: 19_456, timeCost: 2, parallelis
 
 /** `Algorithm.Argon2id`: the package declares it as a const enum, which isolated modules cannot read. */
 const ARGON2ID_ALGORITHM = 2 as Algorithm;
+
+/**
+ * The most an imported argon2id hash may ask of a login: 2 GiB (RFC 9106's first recommended setting,
+ * m=2 GiB, t=1), and 100× the memory passes of Idstream's own parameters (m·t), about 1–2 s of one core
+ * per verify on the bench machine. Every setting RFC 9106 and OWASP recommend fits; a hash past these
+ * holds a pool thread for longer than any login attempt should, at the attacker's choice of attempts.
+ */
+export const ARGON2ID_IMPORT_LIMITS = { memoryCostKiB: 2 ** 21, memoryPasses: 100 * ARGON2ID_PARAMETERS.memoryCost * ARGON2ID_PARAMETERS.timeCost } as const;
+
+function invalidArgon2idHash(hash: string): string | null {
+  const shape = 'hash must be an argon2id PHC string ($argon2id$v=19$m=…,t=…,p=…$salt$hash)';
+  if (!hash.startsWith('$argon2id$')) return shape;
+  let options: ReturnType<typeof parseOptions>;
+  try {
+    options = parseOptions(hash);
+  } catch {
+    return shape;
+  }
+  if (options.algorithm !== ARGON2ID_ALGORITHM) return shape;
+  if (options.memoryCost > ARGON2ID_IMPORT_LIMITS.memoryCostKiB) return `argon2id memory m=${options.memoryCost} is above ${ARGON2ID_IMPORT_LIMITS.memoryCostKiB} KiB (2 GiB)`;
+  if (options.memoryCost * options.timeCost > ARGON2ID_IMPORT_LIMITS.memoryPasses) {
+    return `argon2id m·t=${options.memoryCost * options.timeCost} is above ${ARGON2ID_IMPORT_LIMITS.memoryPasses} (100× Idstream's own m=${ARGON2ID_PARAMETERS.memoryCost}, t=${ARGON2ID_PARAMETERS.timeCost})`;
+  }
+  return null;
+}
 
 /**
  * Idstream's own scheme. The PHC string (`$argon2id$v=19$m=…,t=…,p=…$salt$hash`) is the whole record, so
@@ -211,6 +242,7 @@ function argon2idScheme(): PasswordScheme {
     name,
     defaultFactor: ARGON2ID_PARAMETERS.timeCost,
     invalidParameters,
+    invalidHash: invalidArgon2idHash,
     async hash(password, factor, salt = '') {
       const problem = invalidParameters(factor, salt);
       if (problem) throw new RangeError(`${name}: ${problem}`);

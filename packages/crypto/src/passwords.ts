@@ -4,7 +4,7 @@ import { ARGON2ID_PARAMETERS, PASSWORD_SCHEMES } from './password-schemes.js';
 import type { PasswordScheme, StoredPassword } from './password-schemes.js';
 
 export type { StoredPassword } from './password-schemes.js';
-export { ARGON2ID_PARAMETERS } from './password-schemes.js';
+export { ARGON2ID_IMPORT_LIMITS, ARGON2ID_PARAMETERS } from './password-schemes.js';
 
 /** Scheme names accepted by `hash` and found in stored passwords. */
 export type PasswordSchemeName =
@@ -52,14 +52,15 @@ export function defaultFactor(scheme: PasswordSchemeName): number {
 }
 
 /**
- * Why an imported hash cannot be used (unknown scheme, factor out of range, salt in the wrong alphabet),
- * or null. Import validation calls this so bad rows are a 400, not users who can never log in.
+ * Why an imported hash cannot be used (unknown scheme, factor out of range, salt in the wrong alphabet,
+ * a hash that is not the scheme's output, an argon2id hash past ARGON2ID_IMPORT_LIMITS), or null.
+ * Import validation calls this so bad rows are a 400, not users who can never log in.
  */
 export function invalidStoredPassword(stored: StoredPassword): string | null {
   const scheme = PASSWORD_SCHEMES.get(stored.encryptionScheme);
   if (!scheme) return `unknown encryptionScheme [${stored.encryptionScheme}]`;
   if (stored.hash.length === 0) return 'password hash is empty';
-  return scheme.invalidParameters(stored.factor, stored.salt);
+  return scheme.invalidParameters(stored.factor, stored.salt) ?? scheme.invalidHash(stored.hash);
 }
 
 /** Hashes a plaintext password. Throws RangeError for an unknown scheme or unusable factor/salt. */

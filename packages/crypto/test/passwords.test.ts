@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import {
+  ARGON2ID_IMPORT_LIMITS,
   ARGON2ID_PARAMETERS,
   defaultFactor,
   fromModularCrypt,
@@ -204,6 +205,25 @@ describe('rejections', () => {
     expect(invalidStoredPassword(stored('bcrypt', 99, 'N9qo8uLOickgx2ZMRZoMye', 'h'))).toMatch(/factor/);
     expect(invalidStoredPassword(stored('phpass-md5', 2048, 'b@d', 'h'))).toMatch(/salt/);
     expect(invalidStoredPassword(stored('salted-sha256', 20_000, '%%%', 'h'))).toMatch(/base64/);
+  });
+
+  it('explains import rows whose hash cannot be the scheme output (they would never log in)', async () => {
+    // Every published vector passes (those are real outputs, in base64, hex, crypt64 or PHC form).
+    for (const vector of vectors) expect(invalidStoredPassword(vector.stored)).toBeNull();
+    expect(invalidStoredPassword(await hash('pw', { scheme: 'argon2id' }))).toBeNull();
+    const sha256 = vectors.find((v) => v.stored.encryptionScheme === 'salted-sha256')!.stored;
+    expect(invalidStoredPassword({ ...sha256, hash: `${sha256.hash}\n` })).toMatch(/base64 \(or hex\) of 32 bytes/);
+    expect(invalidStoredPassword({ ...sha256, hash: hexToB64('00'.repeat(31)) })).toMatch(/32 bytes/);
+    expect(invalidStoredPassword(stored('bcrypt', 10, 'N9qo8uLOickgx2ZMRZoMye', 'x'.repeat(30)))).toMatch(/31 bcrypt/);
+    expect(invalidStoredPassword(stored('phpass-md5', 2048, 'abcdefgh', 'x'.repeat(21)))).toMatch(/22 crypt64/);
+    const phc = (parameters: string) => stored('argon2id', 2, '', `$argon2id$v=19$${parameters}$c29tZXNhbHQ$GpZ3sK/oH9p7VIiV56G/64Zo/8GaUw434IimaPqxwCo`);
+    expect(invalidStoredPassword(stored('argon2id', 2, '', '$argon2id$garbage'))).toMatch(/PHC string/);
+    expect(invalidStoredPassword(stored('argon2id', 2, '', '$argon2i$v=19$m=65536,t=2,p=4$c29tZXNhbHQ$RdescudvJCsgt3ub+b+dWRWJTmaaJObG'))).toMatch(/PHC string/);
+    // RFC 9106's first recommendation (2 GiB, one pass, 4 lanes) and OWASP's heaviest fit; more does not.
+    expect(invalidStoredPassword(phc('m=2097152,t=1,p=4'))).toBeNull();
+    expect(invalidStoredPassword(phc('m=47104,t=1,p=1'))).toBeNull();
+    expect(invalidStoredPassword(phc('m=4194304,t=1,p=1'))).toMatch(/above 2097152 KiB/);
+    expect(invalidStoredPassword(phc(`m=${ARGON2ID_PARAMETERS.memoryCost},t=${2 * 100 + 1},p=1`))).toMatch(new RegExp(`above ${ARGON2ID_IMPORT_LIMITS.memoryPasses}`));
   });
 
   it('refuses to hash with an unknown scheme or bad factor', async () => {
