@@ -436,4 +436,31 @@ describe('update login instant, login records, tenants', () => {
     const records = await locked.searchLoginRecords({ search: { userId: user.id } } as never);
     expect(records.response.logins).toEqual([]);
   });
+
+  it('an unknown loginId costs as long as a wrong password under the tenant\'s own scheme (bcrypt here, not argon2id)', async () => {
+    // bcrypt cost 10 takes ~80 ms here, argon2id ~13 ms: a dummy under argon2id would tell which accounts exist.
+    const tenant = await svc.client.createTenant(null as unknown as string, {
+      tenant: {
+        name: `Timing ${randomUUID()}`,
+        passwordEncryptionConfiguration: { encryptionScheme: 'bcrypt', encryptionSchemeFactor: 10, modifyEncryptionSchemeOnLogin: true },
+        failedAuthenticationConfiguration: { tooManyAttempts: 1000, resetCountInSeconds: 60, actionDuration: 1, actionDurationUnit: 'MINUTES' },
+      } as never,
+    });
+    const scoped = new FusionAuthClient(svc.apiKey, svc.url, tenant.response.tenant!.id!);
+    const email = `timing-${randomUUID()}@example.com`;
+    const created = await scoped.createUser(null as unknown as string, { user: { email, password: 'right-password-1' } });
+    expect((await scoped.retrieveUser(created.response.user!.id!)).response.user?.encryptionScheme).toBe('bcrypt');
+    const timed = async (loginId: string) => {
+      const started = performance.now();
+      expect((await failure(scoped.login({ loginId, password: 'wrong-password-1' }))).statusCode).toBe(404);
+      return performance.now() - started;
+    };
+    await timed(`nobody-${randomUUID()}@example.com`); // the first one also hashes the tenant's dummy
+    const ratios: number[] = [];
+    for (let i = 0; i < 6; i++) ratios.push((await timed(`nobody-${randomUUID()}@example.com`)) / (await timed(email)));
+    const median = ratios.sort((x, y) => x - y)[3]!;
+    console.info(`unknown loginId / wrong password time, median of 6 interleaved pairs: ${median.toFixed(2)}`);
+    expect(median).toBeGreaterThan(0.5);
+    expect(median).toBeLessThan(2);
+  });
 });

@@ -30,7 +30,7 @@ import {
 import type { AppendRequest, EventMetadata } from '@idstream/eventstore';
 import type { UserView } from '@idstream/projection-user-views';
 import type { AppContext } from './context.js';
-import { findUser, presentUser, passwordRules } from './users.js';
+import { findUser, presentUser, passwordRules, tenantFactor, tenantScheme } from './users.js';
 import { issueAccessToken, newRefreshToken, type IssuedToken } from './tokens.js';
 import { checkPassword } from './password-rules.js';
 import { rehashPassword, startChangePassword } from './user-passwords.js';
@@ -100,15 +100,16 @@ export const FAILED_AUTHENTICATION_ACTION_ID = digestUuid('idstream', 'failed-au
 export async function passwordLogin(ctx: AppContext, input: LoginRequest & { loginId: string; password: string }): Promise<LoginOutcome> {
   const view = await findUser(ctx, { loginId: input.loginId }, input.tenant.id);
   if (!view || !view.body.password) {
-    // Spend the time a real verification costs, so response time does not reveal which accounts exist.
-    await gatedPasswordWork(() => verifyDummy(input.password));
+    // Spend the time a real verification costs, so response time does not reveal which accounts
+    // exist: under the tenant's scheme, the one its users' passwords are hashed (and re-hashed) with.
+    await gatedPasswordWork(() => verifyDummy(input.password, dummyPolicy(input.tenant)));
     return { status: 404 };
   }
   // A locked account answers 409 without checking the password: a lock that still tells a guess
   // apart would not stop anyone guessing.
   const locked = lockedUntil(view, ctx.now());
   if (locked !== undefined) {
-    await gatedPasswordWork(() => verifyDummy(input.password));
+    await gatedPasswordWork(() => verifyDummy(input.password, dummyPolicy(input.tenant)));
     return { status: 409, actions: [lockAction(locked)] };
   }
   const stored = view.body.password;
@@ -235,6 +236,11 @@ async function startTwoFactorLogin(ctx: AppContext, view: UserView, input: Login
   // The pending login is read from its own stream, so the answer needs no projection wait.
   await ctx.eventStore.append(pendingTwoFactorStream(twoFactorId), [toEventData(started, input.metadata)], 'no_stream');
   return { status: 242, twoFactorId, methods };
+}
+
+function dummyPolicy(tenant: ConfigDocument): { scheme: PasswordSchemeName; factor: number } {
+  const scheme = tenantScheme(tenant);
+  return { scheme, factor: tenantFactor(tenant, scheme) };
 }
 
 function lockedUntil(view: UserView, now: number): number | undefined {
