@@ -206,6 +206,27 @@ const ARGON2ID_ALGORITHM = 2 as Algorithm;
  */
 export const ARGON2ID_IMPORT_LIMITS = { memoryCostKiB: 2 ** 21, memoryPasses: 100 * ARGON2ID_PARAMETERS.memoryCost * ARGON2ID_PARAMETERS.timeCost } as const;
 
+/** `Version.V0x13` (v=19), the current argon2 version; a const enum in the package's types. */
+const ARGON2_VERSION_0x13 = 1;
+
+/**
+ * Whether an argon2id PHC string was made with other parameters than Idstream's at time cost
+ * `timeCost` (version, memory, lanes or passes), or cannot be read: a reason to re-hash on login.
+ */
+export function argon2idParametersDiffer(hash: string, timeCost: number): boolean {
+  try {
+    const current = parseOptions(hash);
+    return (
+      current.version !== ARGON2_VERSION_0x13 ||
+      current.memoryCost !== ARGON2ID_PARAMETERS.memoryCost ||
+      current.parallelism !== ARGON2ID_PARAMETERS.parallelism ||
+      current.timeCost !== timeCost
+    );
+  } catch {
+    return true;
+  }
+}
+
 function invalidArgon2idHash(hash: string): string | null {
   const shape = 'hash must be an argon2id PHC string ($argon2id$v=19$m=…,t=…,p=…$salt$hash)';
   if (!hash.startsWith('$argon2id$')) return shape;

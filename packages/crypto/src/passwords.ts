@@ -1,6 +1,5 @@
-import { parseOptions } from '@node-rs/argon2';
 import { CRYPT64_ALPHABET } from './crypt64.js';
-import { ARGON2ID_PARAMETERS, PASSWORD_SCHEMES } from './password-schemes.js';
+import { ARGON2ID_PARAMETERS, PASSWORD_SCHEMES, argon2idParametersDiffer } from './password-schemes.js';
 import type { PasswordScheme, StoredPassword } from './password-schemes.js';
 
 export type { StoredPassword } from './password-schemes.js';
@@ -84,21 +83,8 @@ export function needsRehash(stored: StoredPassword, policy: PasswordPolicy = DEF
   if (stored.encryptionScheme !== policy.scheme) return true;
   const factor = policy.factor ?? defaultFactor(policy.scheme);
   if (policy.scheme !== 'argon2id') return stored.factor !== factor;
-  try {
-    const current = parseOptions(stored.hash);
-    return (
-      current.version !== ARGON2_VERSION_0x13 ||
-      current.memoryCost !== ARGON2ID_PARAMETERS.memoryCost ||
-      current.parallelism !== ARGON2ID_PARAMETERS.parallelism ||
-      current.timeCost !== factor
-    );
-  } catch {
-    return true;
-  }
+  return argon2idParametersDiffer(stored.hash, factor);
 }
-
-/** `Version.V0x13` (v=19), the current argon2 version; a const enum in the package's types. */
-const ARGON2_VERSION_0x13 = 1;
 
 const dummies = new Map<string, Promise<StoredPassword>>();
 
