@@ -35,6 +35,8 @@ export interface PasswordScheme {
   invalidParameters(factor: number, salt: string): string | null;
   /** Why a stored hash cannot be this scheme's output (encoding, length, for argon2id its parameters), or null. */
   invalidHash(hash: string): string | null;
+  /** Whether `stored` was made with other parameters than `factor` asks for; by default, another factor. */
+  parametersDiffer?(stored: StoredPassword, factor: number): boolean;
   hash(password: string, factor: number, salt?: string): Promise<StoredPassword>;
   verify(password: string, stored: StoredPassword): Promise<boolean>;
 }
@@ -213,7 +215,7 @@ const ARGON2_VERSION_0x13 = 1;
  * Whether an argon2id PHC string was made with other parameters than Idstream's at time cost
  * `timeCost` (version, memory, lanes or passes), or cannot be read: a reason to re-hash on login.
  */
-export function argon2idParametersDiffer(hash: string, timeCost: number): boolean {
+function argon2idParametersDiffer(hash: string, timeCost: number): boolean {
   try {
     const current = parseOptions(hash);
     return (
@@ -264,6 +266,7 @@ function argon2idScheme(): PasswordScheme {
     defaultFactor: ARGON2ID_PARAMETERS.timeCost,
     invalidParameters,
     invalidHash: invalidArgon2idHash,
+    parametersDiffer: (stored, factor) => argon2idParametersDiffer(stored.hash, factor),
     async hash(password, factor, salt = '') {
       const problem = invalidParameters(factor, salt);
       if (problem) throw new RangeError(`${name}: ${problem}`);

@@ -1,5 +1,5 @@
 import { CRYPT64_ALPHABET } from './crypt64.js';
-import { ARGON2ID_PARAMETERS, PASSWORD_SCHEMES, argon2idParametersDiffer } from './password-schemes.js';
+import { ARGON2ID_PARAMETERS, PASSWORD_SCHEMES } from './password-schemes.js';
 import type { PasswordScheme, StoredPassword } from './password-schemes.js';
 
 export type { StoredPassword } from './password-schemes.js';
@@ -81,9 +81,9 @@ export async function verify(password: string, stored: StoredPassword): Promise<
  */
 export function needsRehash(stored: StoredPassword, policy: PasswordPolicy = DEFAULT_PASSWORD_POLICY): boolean {
   if (stored.encryptionScheme !== policy.scheme) return true;
-  const factor = policy.factor ?? defaultFactor(policy.scheme);
-  if (policy.scheme !== 'argon2id') return stored.factor !== factor;
-  return argon2idParametersDiffer(stored.hash, factor);
+  const scheme = schemeOf(policy.scheme);
+  const factor = policy.factor ?? scheme.defaultFactor;
+  return scheme.parametersDiffer?.(stored, factor) ?? stored.factor !== factor;
 }
 
 const dummies = new Map<string, Promise<StoredPassword>>();
